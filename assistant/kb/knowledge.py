@@ -1,0 +1,142 @@
+"""qa.yaml: entries of one answer and one or more phrasings of its question.
+
+    fallback: "Sorry, I don't know that yet."     # optional
+    entries:
+      - answer: "I live in Kathmandu."
+        questions: ["Where do you live?", "Which city are you from?"]
+
+Nothing in the file is ever executed: answers are plain text in which only the placeholders
+``{time}`` and ``{date}`` are replaced, at answer time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import parse_yaml
+from ..errors import ConfigError, KnowledgeError
+
+DEFAULT_FALLBACK = "Sorry, I don't know that yet."
+_PLACEHOLDER = re.compile(r"\{(time|date)\}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    answer: str
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    entries: tuple[Entry, ...]
+    fallback: str = DEFAULT_FALLBACK
+    source: str = "<memory>"
+
+    @property
+    def questions(self) -> list[str]:
+        """Every phrasing, in file order."""
+        return [q for e in self.entries for q in e.questions]
+
+    @property
+    def question_entry(self) -> list[int]:
+        """For each phrasing in :attr:`questions`, the index of its entry."""
+        return [i for i, e in enumerate(self.entries) for _ in e.questions]
+
+    def fingerprint(self) -> str:
+        """Content hash of the questions: the cache key for anything derived from them."""
+        return hashlib.sha256("\n".join(self.questions).encode("utf-8")).hexdigest()[:16]
+
+    def entry_of(self, question: str) -> int | None:
+        """Index of the entry that has this phrasing (case and spacing ignored)."""
+        key = normalize_key(question)
+        for i, e in enumerate(self.entries):
+            if any(normalize_key(q) == key for q in e.questions):
+                return i
+        return None
+
+
+def normalize_key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.casefold()).split())
+
+
+def render_answer(answer: str, now: dt.datetime | None = None) -> str:
+    """Fill ``{time}`` and ``{date}``; every other character is left as written."""
+    now = now or dt.datetime.now()
+    values = {"time": f"{now.hour}:{now.minute:02d}",
+              "date": f"{now:%A}, {now:%B} {now.day}, {now.year}"}
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], answer)
+
+
+def _fail(source: str, where: str, message: str) -> KnowledgeError:
+    return KnowledgeError(f"{source}: {where}: {message}", code="qa")
+
+
+def _text(value: Any, source: str, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(source, where, f"must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def parse_kb(data: Any, source: str) -> KnowledgeBase:
+    if not isinstance(data, dict):
+        raise _fail(source, "top level", "must be a mapping with 'entries:' (and optionally "
+                    "'fallback:'); see the README for the format")
+    unknown = sorted(set(data) - {"fallback", "entries"})
+    if unknown:
+        raise _fail(source, f"unknown field '{unknown[0]}'", "valid fields: fallback, entries")
+    fallback = _text(data.get("fallback", DEFAULT_FALLBACK), source, "fallback")
+    raw = data.get("entries")
+    if not isinstance(raw, list) or not raw:
+        raise _fail(source, "entries", "the knowledge base is empty; add at least one entry "
+                    "with 'answer:' and 'questions:'")
+    seen: dict[str, str] = {}
+    entries = []
+    for i, item in enumerate(raw, start=1):
+        where = f"entries[{i}]"
+        if not isinstance(item, dict):
+            raise _fail(source, where, f"must be a mapping with answer and questions, got "
+                        f"{item!r}")
+        extra = sorted(set(item) - {"answer", "questions"})
+        if extra:
+            raise _fail(source, f"{where}: unknown field '{extra[0]}'",
+                        "valid fields: answer, questions")
+        answer = _text(item.get("answer"), source, f"{where}.answer")
+        questions = item.get("questions")
+        if isinstance(questions, str):
+            questions = [questions]
+        if not isinstance(questions, list) or not questions:
+            raise _fail(source, f"{where}.questions", "needs a list of one or more phrasings")
+        texts = []
+        for j, q in enumerate(questions, start=1):
+            text = _text(q, source, f"{where}.questions[{j}]")
+            key = normalize_key(text)
+            if key in seen:
+                raise _fail(source, f"{where}.questions[{j}]", f"duplicate question {text!r} "
+                            f"(also at {seen[key]}); keep it under one answer only")
+            seen[key] = f"{where}.questions[{j}]"
+            texts.append(text)
+        entries.append(Entry(answer, tuple(texts)))
+    return KnowledgeBase(tuple(entries), fallback, source)
+
+
+def load_kb(path: str | Path) -> KnowledgeBase:
+    """Read and validate qa.yaml. Raises KnowledgeError with the file, field and value."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KnowledgeError(f"{p}: knowledge base not found; pass --qa PATH or set qa_file in "
+                             "config.yaml", code="missing") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeError(f"{p}: cannot read knowledge base ({exc})",
+                             code="unreadable") from None
+    try:
+        data = parse_yaml(text, str(p))
+    except ConfigError as exc:
+        raise KnowledgeError(exc.message, code="yaml") from None
+    return parse_kb(data, str(p))

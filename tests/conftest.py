@@ -1,0 +1,74 @@
+"""Shared test helpers: real speech from espeak-ng, a tiny Wav2Vec2 model built on the spot,
+and the repository's own config and knowledge base."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.audio.files import read_audio, write_wav
+from assistant.audio.types import Audio
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def espeak_audio(text: str, voice: str = "en-us", speed_wpm: int = 150) -> Audio:
+    """Real synthetic speech at 16 kHz, through the same reader as user files."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        pytest.fail("espeak-ng is not installed; the README's test command installs it")
+    out = subprocess.run([exe, "-v", voice, "-s", str(speed_wpm), "--stdout", text],
+                         check=True, capture_output=True).stdout
+    import io
+
+    import soundfile as sf
+
+    data, rate = sf.read(io.BytesIO(out), dtype="int16")
+    from assistant.audio.types import to_pipeline
+
+    return to_pipeline(data, rate)
+
+
+def join_with_silence(parts: list[Audio], gap_s: float, lead_s: float = 0.5) -> Audio:
+    pieces = [Audio.silence(lead_s)]
+    for p in parts:
+        pieces += [p, Audio.silence(gap_s)]
+    return Audio(np.concatenate([x.samples for x in pieces]))
+
+
+@pytest.fixture
+def speak(tmp_path: Path) -> Callable[..., Path]:
+    """speak("text", voice="en-us", speed_wpm=150) -> path of a WAV holding that sentence."""
+    counter = iter(range(10**6))
+
+    def make(text: str, voice: str = "en-us", speed_wpm: int = 150) -> Path:
+        return write_wav(tmp_path / f"speech_{next(counter)}.wav",
+                         espeak_audio(text, voice, speed_wpm))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def repo_qa() -> Path:
+    return REPO / "qa.yaml"
+
+
+@pytest.fixture(scope="session")
+def repo_config() -> Path:
+    return REPO / "config.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never reach a model hub, and never share the user's cache."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+__all__ = ["espeak_audio", "join_with_silence", "read_audio"]
