@@ -63,6 +63,14 @@ def repo_config() -> Path:
     return REPO / "config.yaml"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Before anything imports huggingface_hub (it reads these once, at import)."""
+    import os
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never reach a model hub, and never share the user's cache."""
@@ -72,3 +80,45 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
 
 
 __all__ = ["espeak_audio", "join_with_silence", "read_audio"]
+
+
+CHARS = list("abcdefghijklmnopqrstuvwxyz'")
+
+
+def build_tiny_wav2vec2(folder: Path) -> Path:
+    """A Wav2Vec2ForCTC of a few layers with a real character vocabulary, saved with
+    save_pretrained exactly like a downloaded model (safetensors, processor files)."""
+    import json
+
+    import torch
+    from transformers import (
+        Wav2Vec2Config,
+        Wav2Vec2CTCTokenizer,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2ForCTC,
+        Wav2Vec2Processor,
+    )
+
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "|": 4}
+    for c in CHARS:
+        vocab[c.upper()] = len(vocab)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    tokenizer = Wav2Vec2CTCTokenizer(str(folder / "vocab.json"), unk_token="<unk>",
+                                     pad_token="<pad>", word_delimiter_token="|")
+    extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
+                                         do_normalize=True, return_attention_mask=False)
+    Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = Wav2Vec2Config(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                            num_attention_heads=2, intermediate_size=64,
+                            conv_dim=(32, 32), conv_stride=(5, 4), conv_kernel=(10, 8),
+                            num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
+                            pad_token_id=0, ctc_loss_reduction="mean")
+    Wav2Vec2ForCTC(config).save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_wav2vec2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_wav2vec2(tmp_path_factory.mktemp("tiny-wav2vec2"))

@@ -58,10 +58,8 @@ def greedy_decode(ids: Sequence[int], vocab: Mapping[int, str], blank_id: int,
 
 
 def _missing_model(model: str, exc: Exception) -> AsrError:
-    offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
-    where = "offline mode (HF_HUB_OFFLINE=1)" if offline else "no copy on this machine"
     return AsrError(
-        f"speech model {model!r} could not be loaded ({where}: {type(exc).__name__}); run "
+        f"speech model {model!r} is not on this machine ({type(exc).__name__}); run "
         "`assistant download` while online, set asr.model to a local folder with "
         f"{WEIGHTS}, or set asr.backend: pocketsphinx", code="model-missing")
 
@@ -82,6 +80,9 @@ class Wav2Vec2Recognizer:
     def load(cls, cfg: AsrConfig) -> Wav2Vec2Recognizer:
         import torch
         from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a per-load bar is noise in a daemon's log
 
         torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
         if cfg.device == "cuda" and not torch.cuda.is_available():
@@ -89,9 +90,11 @@ class Wav2Vec2Recognizer:
                            "cpu", code="no-cuda")
         source = os.path.expanduser(cfg.model)
         try:
-            processor = Wav2Vec2Processor.from_pretrained(source)
+            # Never a download at run time: `assistant download` is the one way models arrive.
+            processor = Wav2Vec2Processor.from_pretrained(source, local_files_only=True)
             model = Wav2Vec2ForCTC.from_pretrained(source, use_safetensors=True,
-                                                   trust_remote_code=False)
+                                                   trust_remote_code=False,
+                                                   local_files_only=True)
         except (OSError, ValueError) as exc:
             raise _missing_model(cfg.model, exc) from exc
         model.eval().to(cfg.device)

@@ -72,3 +72,28 @@ def to_pipeline(data: np.ndarray, rate_hz: int, timestamp_ms: float = 0.0,
         f = soxr.resample(f, rate_hz, out_rate_hz)
     pcm = np.clip(np.round(f * 32768.0), -32768, 32767).astype(np.int16)
     return Audio(pcm, out_rate_hz, timestamp_ms)
+
+
+class StreamConverter:
+    """Like :func:`to_pipeline` for consecutive blocks of one stream: the resampler keeps its
+    state across blocks, so block edges leave no clicks."""
+
+    def __init__(self, rate_hz: int, out_rate_hz: int = PIPELINE_RATE_HZ) -> None:
+        self.rate_hz = rate_hz
+        self.out_rate_hz = out_rate_hz
+        self.stream_ms = 0.0
+        self._resampler = None
+        if rate_hz != out_rate_hz:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(rate_hz, out_rate_hz, 1, dtype="float32")
+
+    def convert(self, block: np.ndarray) -> Audio:
+        mono = to_pipeline(block, self.out_rate_hz, out_rate_hz=self.out_rate_hz)
+        samples = mono.samples
+        if self._resampler is not None:
+            f = self._resampler.resample_chunk(samples.astype(np.float32) / 32768.0)
+            samples = np.clip(np.round(f * 32768.0), -32768, 32767).astype(np.int16)
+        audio = Audio(samples, self.out_rate_hz, self.stream_ms)
+        self.stream_ms = audio.end_ms
+        return audio

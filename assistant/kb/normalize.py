@@ -1,0 +1,91 @@
+"""Text normalisation applied alike to stored phrasings and to queries before embedding.
+
+Speech recognisers write "WHAT IS THE TIME" and "twenty five dollars" where a person typing
+the knowledge base wrote "What's the time?" and "$25". Normalising both sides to lower case,
+expanded contractions, numbers as words and no punctuation makes the two meet.
+Pure string functions; ``normalize("What's $25?") == "what is twenty five dollars"``.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+         "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
+_ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth",
+            "eight": "eighth", "nine": "ninth", "twelve": "twelfth"}
+_CURRENCY = {"$": "dollars", "€": "euros", "£": "pounds"}
+
+# 's is expanded only after words where it cannot be a possessive ("today's date" stays).
+_IS_WORDS = ("what where who how when why it that there here he she")
+_CONTRACTIONS = [
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bcan't\b"), "can not"),
+    (re.compile(r"\bshan't\b"), "shall not"),
+    (re.compile(r"\blet's\b"), "let us"),
+    (re.compile(r"\b(\w+)n't\b"), r"\1 not"),
+    (re.compile(r"\bi'm\b"), "i am"),
+    (re.compile(r"\b(" + "|".join(_IS_WORDS.split()) + r")'s\b"), r"\1 is"),
+    (re.compile(r"\b(\w+)'re\b"), r"\1 are"),
+    (re.compile(r"\b(\w+)'ve\b"), r"\1 have"),
+    (re.compile(r"\b(\w+)'ll\b"), r"\1 will"),
+    (re.compile(r"\b(i|you|he|she|we|they|it|that|there)'d\b"), r"\1 would"),
+]
+_MONEY = re.compile(r"([$€£])\s?(\d[\d,]*(?:\.\d+)?)")
+_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?(?:st|nd|rd|th)?")
+_PUNCT = re.compile(r"[^\w\s']|_")
+
+
+def number_words(n: int) -> str:
+    """0 <= n < 10**12 in words, without "and": 1024 -> "one thousand twenty four"."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    for size, name in _SCALES:
+        if n >= size:
+            head, rest = divmod(n, size)
+            return f"{number_words(head)} {name}" + ("" if rest == 0 else
+                                                      " " + number_words(rest))
+    raise AssertionError("unreachable")
+
+
+def _ordinal(words: str) -> str:
+    head, _, last = words.rpartition(" ")
+    if last in _ORDINAL:
+        last = _ORDINAL[last]
+    elif last.endswith("y"):
+        last = last[:-1] + "ieth"
+    else:
+        last += "th"
+    return f"{head} {last}".strip()
+
+
+def _spell(match: re.Match[str]) -> str:
+    text = match.group(0)
+    ordinal = text[-2:] in ("st", "nd", "rd", "th")
+    digits = text[:-2] if ordinal else text
+    whole, _, frac = digits.replace(",", "").partition(".")
+    if len(whole) > 12:
+        return text
+    words = number_words(int(whole))
+    if ordinal and not frac:
+        return f" {_ordinal(words)} "
+    if frac:
+        words += " point " + " ".join(_ONES[int(d)] for d in frac)
+    return f" {words} "
+
+
+def normalize(text: str) -> str:
+    """Lower case, contractions expanded, numbers and currency as words, punctuation out."""
+    text = text.casefold().replace("\u2019", "'").replace("`", "'")
+    for pattern, repl in _CONTRACTIONS:
+        text = pattern.sub(repl, text)
+    text = _MONEY.sub(lambda m: f"{m.group(2)} {_CURRENCY[m.group(1)]}", text)
+    text = text.replace("%", " percent ")
+    text = _NUMBER.sub(_spell, text)
+    text = _PUNCT.sub(" ", text)
+    words = [w.strip("'") for w in text.split()]
+    return " ".join(w for w in words if w)

@@ -1,0 +1,59 @@
+"""pyttsx3 (espeak-ng on Linux, SAPI5 on Windows, NSSpeech on macOS), rendered to a WAV file
+that we read back, so the pipeline controls playback and knows when speaking ends."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+from pathlib import Path
+
+from ..audio.files import read_audio
+from ..audio.types import Audio
+from ..config import TtsConfig
+from ..errors import AudioError, TtsError
+
+
+class Pyttsx3Synthesizer:
+    name = "pyttsx3"
+
+    def __init__(self, cfg: TtsConfig) -> None:
+        import pyttsx3
+
+        try:
+            self.engine = pyttsx3.init()
+        except (RuntimeError, OSError) as exc:
+            raise TtsError(f"pyttsx3 could not start a speech engine ({exc}); on Linux "
+                           "`sudo apt install espeak-ng`", code="engine") from exc
+        self.engine.setProperty("rate", cfg.rate_wpm)
+        self.engine.setProperty("volume", cfg.volume)
+        if cfg.voice:
+            self.engine.setProperty("voice", self._find_voice(cfg.voice))
+        self._tmp = Path(tempfile.mkdtemp(prefix="assistant-tts-"))
+
+    def _find_voice(self, wanted: str) -> str:
+        voices = self.engine.getProperty("voices")
+        key = wanted.casefold()
+        for v in voices:
+            if key in (str(v.id).casefold(), str(v.name).casefold()):
+                return str(v.id)
+        for v in voices:
+            if key in str(v.id).casefold() or key in str(v.name).casefold():
+                return str(v.id)
+        sample = ", ".join(sorted({str(v.name) for v in voices})[:8])
+        raise TtsError(f"tts.voice {wanted!r} is not installed; try one of: {sample}, ...",
+                       code="unknown-voice")
+
+    def synthesize(self, text: str) -> Audio:
+        out = self._tmp / "say.wav"
+        out.unlink(missing_ok=True)
+        # The espeak driver prints "Audio saved to ..." on stdout; keep stdout for results.
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.engine.save_to_file(text, str(out))
+            self.engine.runAndWait()
+        try:
+            audio = read_audio(out, rate_hz=22050)
+        except AudioError as exc:
+            raise TtsError(f"pyttsx3 produced no audio for {text[:40]!r} ({exc})",
+                           code="no-audio") from exc
+        return audio
