@@ -78,6 +78,8 @@ class Wav2Vec2Recognizer:
 
     @classmethod
     def load(cls, cfg: AsrConfig) -> Wav2Vec2Recognizer:
+        if not weights_on_disk(cfg.model):  # fail in milliseconds, before importing torch
+            raise _missing_model(cfg.model, FileNotFoundError(WEIGHTS))
         import torch
         from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
         from transformers.utils import logging as hf_logging

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import tempfile
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from ..audio.files import read_audio
 from ..audio.types import Audio
 from ..config import TtsConfig
 from ..errors import AudioError, TtsError
+
+log = logging.getLogger(__name__)
 
 
 class Pyttsx3Synthesizer:
@@ -44,16 +47,23 @@ class Pyttsx3Synthesizer:
         raise TtsError(f"tts.voice {wanted!r} is not installed; try one of: {sample}, ...",
                        code="unknown-voice")
 
-    def synthesize(self, text: str) -> Audio:
-        out = self._tmp / "say.wav"
+    def _render(self, text: str, out: Path) -> None:
         out.unlink(missing_ok=True)
         # The espeak driver prints "Audio saved to ..." on stdout; keep stdout for results.
         with contextlib.redirect_stdout(io.StringIO()):
             self.engine.save_to_file(text, str(out))
             self.engine.runAndWait()
-        try:
-            audio = read_audio(out, rate_hz=22050)
-        except AudioError as exc:
-            raise TtsError(f"pyttsx3 produced no audio for {text[:40]!r} ({exc})",
-                           code="no-audio") from exc
-        return audio
+
+    def synthesize(self, text: str) -> Audio:
+        out = self._tmp / "say.wav"
+        # pyttsx3 2.99's espeak driver now and then writes an empty file (its callback can
+        # see the end-of-message event before the audio); a second render has always worked.
+        for attempt in range(3):
+            self._render(text, out)
+            try:
+                return read_audio(out, rate_hz=22050)
+            except AudioError as exc:
+                error = exc
+                log.debug("pyttsx3 gave no audio for %r (attempt %d)", text[:40], attempt + 1)
+        raise TtsError(f"pyttsx3 produced no audio for {text[:40]!r} ({error}); try "
+                       "tts.backend: espeak", code="no-audio")
