@@ -72,9 +72,24 @@ class AsrConfig:
 class MatcherConfig:
     model: str = _f("sentence-transformers/all-MiniLM-L6-v2",
                     "Sentence-embedding model: a Hugging Face id or a local directory.")
-    threshold: float = _f(0.5, "Minimum cosine score to answer; below it the fallback is "
-                          "spoken.", lo=-1, hi=1)
+    threshold: Union[float, str] = _f(
+        "auto", "Minimum confidence to answer, below it the fallback is spoken; 'auto' "
+        "calibrates it from qa.yaml itself (leave-one-out over its phrasings). Confidence is "
+        "the best entry's score plus margin_weight times its lead over the second.", lo=-1,
+        hi=3)
+    scoring: str = _f("blend", "Entry score: 'blend' = mean of the cosine with its closest "
+                      "phrasing and with the centroid of its phrasings; 'max' = closest "
+                      "phrasing only.", choices=("blend", "max"))
+    margin_weight: float = _f(1.0, "Weight of the best entry's lead over the runner-up in the "
+                              "confidence; 0 = score alone.", lo=0, hi=5)
+    normalize: bool = _f(True, "Lower-case, expand contractions, spell out numbers and drop "
+                         "punctuation in phrasings and queries before embedding.")
     device: str = _f("cpu", "Torch device for the sentence model.", choices=("cpu", "cuda"))
+
+    def __post_init__(self) -> None:
+        if isinstance(self.threshold, str) and self.threshold != "auto":
+            raise ConfigError(f"field 'matcher.threshold' is {self.threshold!r}; use a number "
+                              "or 'auto'", code="bad-value")
 
 
 @dataclass(frozen=True)
@@ -179,6 +194,9 @@ def parse_yaml(text: str, source: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        ctx, ctx_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if ctx and ctx_mark is not None:
+            problem += f", {ctx} started at line {ctx_mark.line + 1}"
         raise ConfigError(f"{source}:{where}: malformed YAML ({problem}); fix the syntax there",
                           code="yaml") from None
 

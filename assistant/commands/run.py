@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     if args.preset:
         cfg = with_overrides(cfg, vad={"preset": args.preset})
+    if not args.input:  # a wrong device name fails now, not after the models have loaded
+        from ..audio.devices import resolve_device
+
+        resolve_device(cfg.audio.input_device, "input")
     source: Source = (FileSource(args.input, cfg.audio.block_ms, realtime=not args.fast)
                       if args.input else MicrophoneSource(cfg.audio))
     if args.fast and not args.input:

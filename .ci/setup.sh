@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# One command to set up the assistant on Debian/Ubuntu/Raspberry Pi OS:
+#   bash .ci/setup.sh            system packages, .venv, the assistant with its neural extras
+#   bash .ci/setup.sh --test     the same plus the test tools
+# Safe to run again; it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode="${1:-}"
+APT_PACKAGES="espeak-ng libespeak-ng1 libportaudio2 libsndfile1"
+[ "$mode" = "--test" ] && APT_PACKAGES="$APT_PACKAGES pulseaudio pulseaudio-utils"
+
+missing=""
+for p in $APT_PACKAGES; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "== installing system packages:$missing"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || { echo "== creating .venv"; "$PY" -m venv .venv; }
+PIP=".venv/bin/python -m pip"
+
+# The CPU build of torch first; a bare `torch` can pull gigabytes of CUDA packages.
+# TORCH_SPEC overrides it (e.g. a CUDA build on a GPU desktop).
+echo "== installing ${TORCH_SPEC:-torch==2.13.0}"
+$PIP install -q "${TORCH_SPEC:-torch==2.13.0}"
+extras="neural,bundled-model"
+[ "$mode" = "--test" ] && extras="test"
+echo "== installing the assistant [$extras]"
+$PIP install -q -e ".[$extras]"
+echo "== ready: .venv/bin/assistant --help"
