@@ -66,6 +66,9 @@ class AsrConfig:
                     "Wav2Vec2 CTC model: a Hugging Face id or a local directory.")
     device: str = _f("cpu", "Torch device for wav2vec2: cpu or cuda.", choices=("cpu", "cuda"))
     threads: int = _f(0, "CPU threads for recognition; 0 = all cores.", lo=0, hi=256)
+    speculative: bool = _f(
+        True, "Start recognizing when the speaker pauses, while the end-of-speech hangover "
+        "runs; the answer is then ready when the hangover ends.")
 
 
 @dataclass(frozen=True)

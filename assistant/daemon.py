@@ -22,7 +22,15 @@ from .audio.sources import Source
 from .audio.types import Audio
 from .errors import AudioError
 from .pipeline import Exchange, Pipeline
-from .vad.segmenter import Dropped, Ended, Segmenter, SegmenterSettings, Started
+from .vad.segmenter import (
+    Dropped,
+    Ended,
+    Segmenter,
+    SegmenterSettings,
+    SilenceBegan,
+    SpeechResumed,
+    Started,
+)
 from .vad.webrtc import Framer, VoiceDetector
 
 log = logging.getLogger("assistant.daemon")
@@ -40,7 +48,7 @@ class Daemon:
                  pipeline: Pipeline, frame_ms: int = 30, refractory_s: float = 0.3,
                  on_exchange: Callable[[Exchange], None] | None = None,
                  on_state: Callable[[State], None] | None = None,
-                 reconnect_max_s: float = 30.0) -> None:
+                 reconnect_max_s: float = 30.0, speculative: bool = True) -> None:
         self.source = source
         self.vad = vad
         self.pipeline = pipeline
@@ -50,6 +58,8 @@ class Daemon:
         self.on_exchange = on_exchange
         self.on_state = on_state
         self.reconnect_max_s = reconnect_max_s
+        self.speculative = speculative
+        self._speculation: cf.Future[Exchange] | None = None
         self.exchanges = 0
         self.state = State.LISTENING
         self._worker = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline")
@@ -63,8 +73,11 @@ class Daemon:
                 self.on_state(state)
 
     # --- the worker side -------------------------------------------------------------------
-    def _process(self, audio: Audio) -> None:
-        ex = self.pipeline.hear(audio)
+    def _process(self, audio: Audio, speech_end_ms: float,
+                 heard: cf.Future[Exchange] | None = None) -> None:
+        """Recognize (or take the speculative result), answer, and speak."""
+        ex = heard.result() if heard is not None else self.pipeline.hear(audio)
+        ex.speech_end_ms = speech_end_ms
         if ex.answer is not None:
             self._set_state(State.SPEAKING)
             self.pipeline.respond(ex)
@@ -77,14 +90,23 @@ class Daemon:
                 log.exception("exchange hook failed")
 
     # --- the listening side ----------------------------------------------------------------
-    def _utterance_ended(self, audio: Audio, realtime: bool) -> None:
+    def _utterance_ended(self, event: Ended, realtime: bool) -> None:
         self._set_state(State.THINKING)
+        heard, self._speculation = self._speculation, None
         if realtime:
-            self._busy = self._worker.submit(self._process, audio)
+            self._busy = self._worker.submit(self._process, event.audio, event.speech_end_ms,
+                                             heard)
         else:  # a file replayed as fast as possible: one thing at a time, deterministic
-            self._process(audio)
+            self._process(event.audio, event.speech_end_ms)
             self._busy = cf.Future()
             self._busy.set_result(None)
+
+    def _silence_began(self, event: SilenceBegan, realtime: bool) -> None:
+        """Speculative recognition: start on the utterance so far while the hangover runs.
+        If the silence completes, the answer is (nearly) ready; if speech resumes, the
+        result is dropped. The worker runs jobs in order, so at most one is wasted."""
+        if self.speculative and realtime:
+            self._speculation = self._worker.submit(self.pipeline.hear, event.audio)
 
     def _feed(self, chunk: Audio, framer: Framer, realtime: bool) -> None:
         if self._busy is not None:
@@ -100,10 +122,14 @@ class Daemon:
             for event in self.segmenter.push(frame, self.vad.is_speech(frame)):
                 if isinstance(event, Started):
                     self._set_state(State.HEARING)
-                elif isinstance(event, Dropped):
-                    self._set_state(State.LISTENING)
+                elif isinstance(event, SilenceBegan):
+                    self._silence_began(event, realtime)
+                elif isinstance(event, (SpeechResumed, Dropped)):
+                    self._speculation = None  # the speaker went on: that guess is stale
+                    if isinstance(event, Dropped):
+                        self._set_state(State.LISTENING)
                 elif isinstance(event, Ended):
-                    self._utterance_ended(event.audio, realtime)
+                    self._utterance_ended(event, realtime)
                     return
 
     def _listen_once(self, stop: threading.Event) -> None:
@@ -114,7 +140,8 @@ class Daemon:
         if not stop.is_set() and self._busy is None:
             last = self.segmenter.flush()
             if isinstance(last, Ended):
-                self._utterance_ended(last.audio, self.source.realtime)
+                self._speculation = None  # the end-of-stream cut may hold more audio
+                self._utterance_ended(last, self.source.realtime)
 
     def run(self, stop: threading.Event, reconnect: bool = False) -> None:
         """Listen until the source ends or ``stop`` is set. With ``reconnect`` (the

@@ -35,6 +35,7 @@ class Exchange:
     reply: Reply | None = None
     error: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    speech_end_ms: float | None = None  # stream time the speaker stopped (daemon only)
 
     @property
     def answer(self) -> str | None:

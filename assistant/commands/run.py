@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         speech.synthesize("ready")  # start the engine now, not on the first question
     daemon = Daemon(source, WebRtcVad(cfg.vad.aggressiveness), segmenter_settings(cfg.vad),
                     Pipeline(recognizer, answerer, speech, sink), cfg.vad.frame_ms,
-                    cfg.tts.refractory_s)
+                    cfg.tts.refractory_s, speculative=cfg.asr.speculative)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
