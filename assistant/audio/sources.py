@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -39,10 +39,12 @@ class FileSource:
         self.audio = read_audio(path)
         self.block = PIPELINE_RATE_HZ * block_ms // 1000
         self.realtime = realtime
+        self.started_at: float | None = None  # perf_counter() when stream time 0 was "now"
 
     def chunks(self, stop: threading.Event) -> Iterator[Audio]:
         samples = self.audio.samples
         start = time.monotonic()
+        self.started_at = time.perf_counter()
         for offset in range(0, len(samples), self.block):
             if stop.is_set():
                 return
@@ -56,20 +58,29 @@ class FileSource:
 
 class MicrophoneSource:
     """sounddevice input stream; its callback only copies into a bounded queue. A full queue
-    counts an overflow and drops the block: logged, never fatal."""
+    counts an overflow and drops the block: logged, never fatal. A stream that stops (device
+    unplugged, sound server gone) or goes silent for ``stall_s`` raises AudioError; the next
+    ``chunks()`` re-reads the device list first, so a device plugged back in is found."""
 
     realtime = True
+    stall_s = 10.0  # no block at all for this long (silence still delivers blocks): lost
 
     def __init__(self, cfg: AudioConfig) -> None:
         self.cfg = cfg
         self.overflows = 0
         self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=cfg.queue_blocks)
         self._status_errors = 0
+        self._opened = 0
 
     def _open(self) -> tuple[object, int]:
         from .devices import _sd, resolve_device
 
         sd = _sd()
+        if self._opened:
+            _refresh_devices(sd)
+        self._opened += 1
+        while not self._queue.empty():  # blocks left over from a stream that died
+            self._queue.get_nowait()
         index = resolve_device(self.cfg.input_device, "input")
         try:
             info = sd.query_devices(index, "input")
@@ -103,14 +114,19 @@ class MicrophoneSource:
         stream, rate = self._open()
         converter = StreamConverter(rate)
         reported = 0
+        last_block = time.monotonic()
         try:
             while not stop.is_set():
                 try:
                     block = self._queue.get(timeout=0.1)
+                    last_block = time.monotonic()
                 except queue.Empty:
                     if not getattr(stream, "active", True):
                         raise AudioError("the microphone stream stopped (device unplugged?)",
-                                         code="input-lost")
+                                         code="input-lost") from None
+                    if time.monotonic() - last_block > self.stall_s:
+                        raise AudioError(f"no audio from the microphone for {self.stall_s:.0f}"
+                                         " s", code="input-stalled") from None
                     continue
                 chunk = converter.convert(block)
                 if self.overflows > reported:
@@ -123,3 +139,14 @@ class MicrophoneSource:
                 stream.close()  # type: ignore[attr-defined]
             except Exception as exc:  # closing a vanished device may fail; we are leaving
                 log.debug("closing the microphone failed: %s", exc)
+
+
+def _refresh_devices(sd: Any) -> None:
+    """PortAudio reads the device list once, when it starts: a microphone plugged in again
+    (a new ALSA card) stays invisible until it is re-initialised. Only called between
+    streams: the daemon reopens the microphone once the answer in progress has been spoken."""
+    try:
+        sd._terminate()
+        sd._initialize()
+    except Exception as exc:  # an older sounddevice: keep the list it has
+        log.debug("could not refresh the PortAudio device list: %s", exc)

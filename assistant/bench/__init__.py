@@ -1,0 +1,1 @@
+"""`assistant bench`: the project's own latency and resource benchmark."""

@@ -1,0 +1,121 @@
+"""End of speech -> first answer sample, through the real daemon: a recording replayed at
+real-time pace, real VAD, recognizer, matcher and TTS, a null sink that notes when each answer's
+first sample is handed over."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..audio.files import write_wav
+from ..audio.sources import FileSource
+from ..audio.types import Audio
+from ..daemon import Daemon
+from ..pipeline import Exchange, Pipeline
+from ..vad import PRESETS, WebRtcVad
+
+
+class TimingSink:
+    """Discards audio; remembers when the latest answer started."""
+
+    def __init__(self) -> None:
+        self.started_at: float | None = None
+
+    def play(self, audio: Audio) -> None:
+        self.started_at = time.perf_counter()
+        time.sleep(min(audio.duration_s, 0.2))  # a bit of playing, like a loudspeaker
+
+
+def spoken_questions(questions: list[str], gap_s: float = 2.5) -> Audio:
+    """The questions spoken by espeak-ng, separated by silence with light noise."""
+    import io
+
+    import soundfile as sf
+
+    from ..audio.types import to_pipeline
+
+    rng = np.random.default_rng(0)
+    parts = []
+    for q in questions:
+        out = subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "--stdout", q],
+                             check=True, capture_output=True).stdout
+        data, rate = sf.read(io.BytesIO(out), dtype="int16")
+        parts += [to_pipeline(data, rate).samples,
+                  (rng.standard_normal(int(16000 * gap_s)) * 30).astype(np.int16)]
+    lead = (rng.standard_normal(8000) * 30).astype(np.int16)
+    return Audio(np.concatenate([lead, *parts]))
+
+
+def e2e_ms(recording: Path, recognizer: Any, answerer: Any, speech: Any, preset: str,
+           speculative: bool) -> dict[str, Any]:
+    settings = PRESETS[preset]
+    sink = TimingSink()
+    source = FileSource(recording, realtime=True)
+    latencies: list[float] = []
+
+    def on_exchange(ex: Exchange) -> None:
+        if sink.started_at is None or ex.speech_end_ms is None or source.started_at is None:
+            return
+        spoken_end = source.started_at + ex.speech_end_ms / 1000
+        latencies.append(1000 * (sink.started_at - spoken_end))
+        sink.started_at = None
+
+    daemon = Daemon(source, WebRtcVad(2), settings, Pipeline(recognizer, answerer, speech, sink),
+                    on_exchange=on_exchange, speculative=speculative)
+    daemon.run(threading.Event())
+    return {"median": round(statistics.median(latencies), 1) if latencies else None,
+            "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
+            "hangover_ms": round(1000 * settings.hangover_s), "n": len(latencies),
+            "speculative": speculative}
+
+
+def startup_s(config: str | None, asr: str | None, qa: str | None,
+              asr_model: str | None = None) -> float:
+    """Seconds from a fresh interpreter to all models loaded and warmed (what READY waits
+    for, minus opening the microphone)."""
+    args = ["--config", config] if config else []
+    args += ["--asr", asr] if asr else []
+    args += ["--qa", qa] if qa else []
+    code = (
+        "import time; t0 = time.perf_counter()\n"
+        "import argparse, sys\n"
+        "from assistant.commands.common import config_from_args, build_answerer, "
+        "build_recognizer\n"
+        "from assistant.tts import SpeechThread\n"
+        "p = argparse.ArgumentParser(); p.add_argument('--config'); p.add_argument('--asr');"
+        " p.add_argument('--qa')\n"
+        f"cfg = config_from_args(p.parse_args({args!r}))\n"
+        "from assistant.config import with_overrides\n"
+        f"cfg = with_overrides(cfg, asr={{'model': {asr_model!r}}}) if {asr_model!r} else cfg\n"
+        "a = build_answerer(cfg); r = build_recognizer(cfg, a.kb.questions)\n"
+        "s = SpeechThread(cfg.tts); s.synthesize('ready')\n"
+        "print(time.perf_counter() - t0)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr else "failed")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def all_presets(recognizer: Any, answerer: Any, speech: Any, questions: list[str],
+                compare_speculation: bool = True) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_wav(Path(tmp) / "questions.wav", spoken_questions(questions))
+        out: dict[str, Any] = {}
+        for preset in PRESETS:
+            out[preset] = e2e_ms(path, recognizer, answerer, speech, preset, True)
+        if compare_speculation:
+            out["default_without_speculation"] = e2e_ms(path, recognizer, answerer, speech,
+                                                        "default", False)
+    return out
+
+
+__all__ = ["all_presets", "e2e_ms", "spoken_questions", "startup_s"]

@@ -1,0 +1,120 @@
+"""assistant bench: latency and resource figures on this machine, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .common import add_command, build_answerer, build_recognizer, config_from_args, print_json
+
+log = logging.getLogger("assistant.bench")
+
+
+def register(sub: Any) -> None:
+    p = add_command(
+        sub, "bench", "measure latency, speed per stage, idle CPU, memory, start-up", run,
+        kb=True, asr=True, description="Measure on this machine: end of speech -> first "
+        "answer sample per preset (real daemon, recording replayed in real time, null "
+        "loudspeaker), time per stage, CPU while listening to silence, memory, start-up. "
+        "Without downloaded wav2vec2 weights, a randomly initialised model of the exact "
+        "wav2vec2-base architecture is timed instead (same cost; said in the output).")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
+    p.add_argument("--no-e2e", action="store_true", help="skip the end-to-end replay")
+
+
+def _machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "system": f"{platform.system()} {platform.release()}"}
+
+
+def _wav2vec2(cfg: Any, tmp: Path) -> tuple[Any, str, str]:
+    """The configured wav2vec2 model, or random wav2vec2-base weights when not downloaded."""
+    from ..asr import load_recognizer
+    from ..asr.wav2vec2 import weights_on_disk
+    from ..bench.models import random_wav2vec2_base
+
+    if weights_on_disk(cfg.asr.model):
+        return load_recognizer(cfg.asr, [], cfg.cache_path), cfg.asr.model, cfg.asr.model
+    folder = random_wav2vec2_base(tmp / "wav2vec2-base-random")
+    asr = dataclasses.replace(cfg.asr, backend="wav2vec2", model=str(folder))
+    recognizer = load_recognizer(asr, [], cfg.cache_path)
+    return recognizer, "wav2vec2-base (random weights: same timings)", str(folder)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..asr import resolve_backend
+    from ..bench import e2e, stages
+    from ..tts import SpeechThread
+
+    cfg = config_from_args(args)
+    reps = 1 if args.quick else 3
+    out: dict[str, Any] = {"machine": _machine()}
+    answerer = build_answerer(cfg)
+    backend = resolve_backend(cfg.asr)
+    with tempfile.TemporaryDirectory() as tmp:
+        if backend == "wav2vec2":
+            recognizer, name, model = _wav2vec2(cfg, Path(tmp))
+        else:
+            recognizer, name, model = build_recognizer(cfg, answerer.kb.questions), backend, None
+        log.info("start-up time (fresh process)...")
+        out["startup_s"] = round(e2e.startup_s(args.config, args.asr, args.qa, model), 2)
+        speech = SpeechThread(cfg.tts)
+        speech.synthesize("ready")
+        out["recognizer"] = name
+        out["rss_mb"] = round(stages.rss_mb(), 1)
+        questions = [e.questions[0] for e in answerer.kb.entries][: 3 if args.quick else 8]
+        clips = [e2e.spoken_questions([q], gap_s=0.0) for q in questions[:3]]
+        log.info("per-stage timings...")
+        out["vad_us_per_frame"] = round(stages.vad_us_per_frame(), 1)
+        out["asr_rtf"] = round(stages.asr_rtf(recognizer, clips, reps), 3)
+        out["embed_ms"] = round(stages.embed_ms(answerer, 5 * reps), 2)
+        out["match_ms"] = {k: round(v, 3) for k, v in stages.match_ms(
+            repeat=10 * reps).items()}
+        out["tts_ms"] = round(stages.tts_first_sample_ms(speech, reps + 2), 1)
+        log.info("idle CPU over real-time silence...")
+        out["idle_cpu_percent"] = round(stages.idle_cpu_percent(3.0 if args.quick else 10.0), 2)
+        if not args.no_e2e:
+            log.info("end-to-end replay per preset (real time)...")
+            out["e2e_ms"] = e2e.all_presets(recognizer, answerer, speech, questions,
+                                            compare_speculation=not args.quick)
+        speech.close()
+    if args.json:
+        print_json(out)
+    else:
+        print_table(out)
+    return 0
+
+
+def print_table(out: dict[str, Any]) -> None:
+    m = out["machine"]
+    print(f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}")
+    print(f"recognizer: {out['recognizer']}")
+    rows = [("start-up to ready", f"{out['startup_s']:.2f} s"),
+            ("resident memory after start", f"{out['rss_mb']:.0f} MB"),
+            ("VAD per 30 ms frame", f"{out['vad_us_per_frame']:.1f} us"),
+            ("recognition real-time factor", f"{out['asr_rtf']:.3f}"),
+            ("embedding per query", f"{out['embed_ms']:.1f} ms"),
+            *[(f"matching per query, {int(k):,} entries", f"{v:.3f} ms")
+              for k, v in out["match_ms"].items()],
+            ("TTS to first sample", f"{out['tts_ms']:.0f} ms"),
+            ("CPU while listening to silence", f"{out['idle_cpu_percent']:.2f} % of a core")]
+    for name, value in rows:
+        print(f"  {name:<38} {value}")
+    for preset, e in out.get("e2e_ms", {}).items():
+        print(f"  end of speech -> answer, {preset:<27} median {e['median']} ms, p95 "
+              f"{e['p95']} ms (hangover {e['hangover_ms']} ms, n={e['n']})")
