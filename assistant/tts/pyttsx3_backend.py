@@ -32,7 +32,6 @@ class Pyttsx3Synthesizer:
         self.engine.setProperty("volume", cfg.volume)
         if cfg.voice:
             self.engine.setProperty("voice", self._find_voice(cfg.voice))
-        self._tmp = Path(tempfile.mkdtemp(prefix="assistant-tts-"))
 
     def _find_voice(self, wanted: str) -> str:
         voices = self.engine.getProperty("voices")
@@ -55,7 +54,10 @@ class Pyttsx3Synthesizer:
             self.engine.runAndWait()
 
     def synthesize(self, text: str) -> Audio:
-        out = self._tmp / "say.wav"
+        with tempfile.TemporaryDirectory(prefix="assistant-tts-") as tmp:
+            return self._synthesize(text, Path(tmp) / "say.wav")
+
+    def _synthesize(self, text: str, out: Path) -> Audio:
         # pyttsx3 2.99's espeak driver now and then writes an empty file (its callback can
         # see the end-of-message event before the audio); a second render has always worked.
         for attempt in range(3):
