@@ -37,7 +37,7 @@ def test_greedy_decode_merges_repeats_and_drops_blanks() -> None:
 
 def test_tiny_model_loads_through_the_real_path_and_decodes_hand_made_logits(
         tiny_wav2vec2: Path) -> None:
-    rec = load_recognizer(AsrConfig(backend="wav2vec2", model=str(tiny_wav2vec2)))
+    rec = load_recognizer(AsrConfig(backend="wav2vec2", model=str(tiny_wav2vec2), runtime="torch"))
     assert isinstance(rec, Wav2Vec2Recognizer)
     vocab = rec.processor.tokenizer.get_vocab()
     text = "where do you live"
@@ -46,7 +46,7 @@ def test_tiny_model_loads_through_the_real_path_and_decodes_hand_made_logits(
 
 
 def test_tiny_model_transcribes_audio_to_lowercase_text(tiny_wav2vec2: Path) -> None:
-    rec = load_recognizer(AsrConfig(backend="wav2vec2", model=str(tiny_wav2vec2)))
+    rec = load_recognizer(AsrConfig(backend="wav2vec2", model=str(tiny_wav2vec2), runtime="torch"))
     rng = np.random.default_rng(0)
     audio = Audio((rng.standard_normal(16000) * 3000).astype(np.int16))
     out = rec.transcribe(audio)

@@ -70,14 +70,22 @@ def load_recognizer(cfg: AsrConfig, phrases: Sequence[str] = (),
     name = resolve_backend(cfg)
     recognizer: Recognizer
     if name == "wav2vec2":
-        for pkg in ("torch", "transformers"):
+        # ONNX Runtime on the CPU (torch only to build its cached model once); CUDA uses torch.
+        onnx = cfg.runtime == "onnx" and cfg.device == "cpu"
+        for pkg in ("onnxruntime",) if onnx else ("torch", "transformers"):
             if importlib.util.find_spec(pkg) is None:
                 raise AsrError(f"asr.backend wav2vec2 needs the package '{pkg}'; install the "
                                "neural extra (see README) or set asr.backend: pocketsphinx",
                                code="missing-package")
-        from .wav2vec2 import Wav2Vec2Recognizer
+        if onnx:
+            from ..config import Config
+            from .wav2vec2_onnx import Wav2Vec2OnnxRecognizer
 
-        recognizer = Wav2Vec2Recognizer.load(cfg)
+            recognizer = Wav2Vec2OnnxRecognizer.load(cfg, cache_dir or Config().cache_path)
+        else:
+            from .wav2vec2 import Wav2Vec2Recognizer
+
+            recognizer = Wav2Vec2Recognizer.load(cfg)
     elif name == "pocketsphinx":
         if importlib.util.find_spec("pocketsphinx") is None:
             raise AsrError("asr.backend pocketsphinx needs the package 'pocketsphinx'; "
