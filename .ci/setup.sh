@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 mode="${1:-}"
 APT_PACKAGES="espeak-ng libespeak-ng1 libportaudio2 libsndfile1"
-[ "$mode" = "--test" ] && APT_PACKAGES="$APT_PACKAGES pulseaudio pulseaudio-utils"
+[ "$mode" = "--test" ] && APT_PACKAGES="$APT_PACKAGES pulseaudio pulseaudio-utils chromium chromium-driver systemd"
 
 missing=""
 for p in $APT_PACKAGES; do

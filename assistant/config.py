@@ -65,6 +65,14 @@ class AsrConfig:
     model: str = _f("facebook/wav2vec2-base-960h",
                     "Wav2Vec2 CTC model: a Hugging Face id or a local directory.")
     device: str = _f("cpu", "Torch device for wav2vec2: cpu or cuda.", choices=("cpu", "cuda"))
+    runtime: str = _f(
+        "onnx", "wav2vec2 engine on the CPU: onnx (ONNX Runtime; the model is converted once "
+        "into cache_dir, then starts in ~1 s without torch) or torch. asr.device cuda always "
+        "uses torch.", choices=("torch", "onnx"))
+    quantize: str = _f(
+        "int8", "Weights for the onnx runtime: int8 (dynamic quantization of the matrix "
+        "multiplications: about half the CPU time and memory of torch) or none (fp32, the same "
+        "logits as torch). The torch runtime ignores it.", choices=("none", "int8"))
     threads: int = _f(0, "CPU threads for recognition; 0 = all cores.", lo=0, hi=256)
     speculative: bool = _f(
         True, "Start recognizing when the speaker pauses, while the end-of-speech hangover "
@@ -107,6 +115,18 @@ class TtsConfig:
 
 
 @dataclass(frozen=True)
+class LogConfig:
+    enabled: bool = _f(True, "Append every exchange of `assistant run` on the microphone to a "
+                       "JSON Lines file (`assistant log` reads it).")
+    file: str | None = _f(
+        None, "Exchange log; null = $LOGS_DIRECTORY/exchanges.jsonl under systemd, else "
+        "$XDG_STATE_HOME/assistant/exchanges.jsonl (~/.local/state/assistant/).")
+    save_audio: bool = _f(False, "Also keep each utterance as a WAV file (off for privacy).")
+    audio_dir: str | None = _f(
+        None, "Where utterance WAVs go; null = an 'audio' folder beside the log file.")
+
+
+@dataclass(frozen=True)
 class Config:
     qa_file: str = _f("qa.yaml", "Knowledge base; relative paths are from this config file.")
     cache_dir: Union[str, None] = _f(
@@ -117,6 +137,7 @@ class Config:
     matcher: MatcherConfig = field(default_factory=MatcherConfig,
                                    metadata={"help": "Question matching."})
     tts: TtsConfig = field(default_factory=TtsConfig, metadata={"help": "Speech output."})
+    log: LogConfig = field(default_factory=LogConfig, metadata={"help": "Exchange log."})
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})
 
     @property

@@ -3,6 +3,7 @@
     LISTENING --speech--> HEARING --end of speech--> THINKING --answer ready--> SPEAKING
         ^                    | (too short: dropped)                                 |
         +--------------------+-------------- done + refractory time ----------------+
+    any state --microphone error--> NO_MICROPHONE --retry with backoff, first audio--> LISTENING
 
 The loop itself only runs VAD (microseconds a frame) so listening to silence is nearly free.
 Recognition, matching and speech run on one worker thread; while it works and speaks, and for
@@ -17,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .audio.sources import Source
 from .audio.types import Audio
@@ -41,6 +43,7 @@ class State(enum.Enum):
     HEARING = "hearing"
     THINKING = "thinking"
     SPEAKING = "speaking"
+    NO_MICROPHONE = "microphone lost"
 
 
 class Daemon:
@@ -48,7 +51,8 @@ class Daemon:
                  pipeline: Pipeline, frame_ms: int = 30, refractory_s: float = 0.3,
                  on_exchange: Callable[[Exchange], None] | None = None,
                  on_state: Callable[[State], None] | None = None,
-                 reconnect_max_s: float = 30.0, speculative: bool = True) -> None:
+                 reconnect_max_s: float = 30.0, speculative: bool = True,
+                 on_tick: Callable[[], None] | None = None) -> None:
         self.source = source
         self.vad = vad
         self.pipeline = pipeline
@@ -57,6 +61,7 @@ class Daemon:
         self.refractory_ms = 1000.0 * refractory_s
         self.on_exchange = on_exchange
         self.on_state = on_state
+        self.on_tick = on_tick  # once per chunk, and per second without a microphone: cheap
         self.reconnect_max_s = reconnect_max_s
         self.speculative = speculative
         self._speculation: cf.Future[Exchange] | None = None
@@ -65,6 +70,19 @@ class Daemon:
         self._worker = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline")
         self._busy: cf.Future[None] | None = None
         self._ignore_until_ms = -1.0
+        self._jobs: list[cf.Future[Any]] = []  # what the pipeline thread has to do
+        self._delay_s = min(1.0, reconnect_max_s)
+        self._lost_at: float | None = None
+
+    @property
+    def busy(self) -> bool:
+        """The pipeline thread is still working (after a stop: that utterance is dropped)."""
+        return any(not job.done() for job in self._jobs)
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
+        job = self._worker.submit(fn, *args)
+        self._jobs = [j for j in self._jobs if not j.done()] + [job]
+        return job
 
     def _set_state(self, state: State) -> None:
         if state is not self.state:
@@ -94,8 +112,7 @@ class Daemon:
         self._set_state(State.THINKING)
         heard, self._speculation = self._speculation, None
         if realtime:
-            self._busy = self._worker.submit(self._process, event.audio, event.speech_end_ms,
-                                             heard)
+            self._busy = self._submit(self._process, event.audio, event.speech_end_ms, heard)
         else:  # a file replayed as fast as possible: one thing at a time, deterministic
             self._process(event.audio, event.speech_end_ms)
             self._busy = cf.Future()
@@ -106,7 +123,7 @@ class Daemon:
         If the silence completes, the answer is (nearly) ready; if speech resumes, the
         result is dropped. The worker runs jobs in order, so at most one is wasted."""
         if self.speculative and realtime:
-            self._speculation = self._worker.submit(self.pipeline.hear, event.audio)
+            self._speculation = self._submit(self.pipeline.hear, event.audio)
 
     def _feed(self, chunk: Audio, framer: Framer, realtime: bool) -> None:
         if self._busy is not None:
@@ -135,7 +152,15 @@ class Daemon:
     def _listen_once(self, stop: threading.Event) -> None:
         framer = Framer(self.frame_ms)
         self.segmenter.reset()
+        self._speculation = None
+        self._ignore_until_ms = -1.0  # a reopened stream starts its clock at 0 again
         for chunk in self.source.chunks(stop):
+            if self.on_tick:
+                self.on_tick()
+            if self._lost_at is not None:
+                log.info("microphone back after %.0f s", time.monotonic() - self._lost_at)
+                self._lost_at, self._delay_s = None, min(1.0, self.reconnect_max_s)
+                self._set_state(State.LISTENING)
             self._feed(chunk, framer, self.source.realtime)
         if not stop.is_set() and self._busy is None:
             last = self.segmenter.flush()
@@ -146,24 +171,37 @@ class Daemon:
     def run(self, stop: threading.Event, reconnect: bool = False) -> None:
         """Listen until the source ends or ``stop`` is set. With ``reconnect`` (the
         microphone), a lost device is retried with backoff instead of ending the run."""
-        delay_s = 1.0
         try:
             while not stop.is_set():
                 try:
                     self._listen_once(stop)
-                    delay_s = 1.0
                     if not reconnect:
                         break
                 except AudioError as exc:
                     if not reconnect:
                         raise
-                    log.error("microphone lost: %s; retrying in %.0f s", exc, delay_s)
-                    self._set_state(State.LISTENING)
-                    if stop.wait(delay_s):
+                    if self._lost_at is None:  # said once; the retries are debug lines
+                        self._lost_at = time.monotonic()
+                        log.error("microphone lost: %s; retrying until it is back", exc)
+                    else:
+                        log.debug("microphone still unavailable: %s", exc)
+                    self._set_state(State.NO_MICROPHONE)
+                    if self._wait(stop, self._delay_s):
                         break
-                    delay_s = min(2 * delay_s, self.reconnect_max_s)
+                    self._delay_s = min(2 * self._delay_s, self.reconnect_max_s)
         finally:
             self._finish(stop)
+
+    def _wait(self, stop: threading.Event, seconds: float) -> bool:
+        """Wait before reconnecting, and until the answer in progress has been spoken (the
+        device list may be refreshed on reopen); ticks every second. True when stopped."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline or self.busy:
+            if self.on_tick:
+                self.on_tick()
+            if stop.wait(min(1.0, max(0.05, deadline - time.monotonic()))):
+                return True
+        return False
 
     def _finish(self, stop: threading.Event) -> None:
         busy = self._busy

@@ -24,9 +24,9 @@ class SpeakerSink:
         self.device = device
 
     def play(self, audio: Audio) -> None:
-        from .devices import open_output_rate, resolve_device
-
         import sounddevice as sd
+
+        from .devices import open_output_rate, resolve_device
 
         index = resolve_device(self.device, "output")
         rate = open_output_rate(index, audio.rate_hz)

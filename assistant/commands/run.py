@@ -1,11 +1,14 @@
 """assistant run: the daemon. Listens on the microphone (or replays --input) until Ctrl-C or
-SIGTERM."""
+SIGTERM; SIGHUP reloads qa.yaml; under systemd it notifies READY, the watchdog and STATUS."""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
+import os
 import signal
+import sys
 import threading
 from typing import Any
 
@@ -28,20 +31,40 @@ def register(sub: Any) -> None:
     p.add_argument("--no-speak", action="store_true", help="do not speak answers (log only)")
     p.add_argument("--preset", choices=("fast", "default", "relaxed"),
                    help="endpointing preset; overrides vad.preset")
+    p.add_argument("--log", metavar="PATH", help="append each exchange to this JSON Lines "
+                   "file (default: log.file for the microphone, none for --input)")
+    p.add_argument("--watch", action="store_true", help="reload when config.yaml or qa.yaml "
+                   "changes (checked every 2 s), as on SIGHUP")
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from ..config import with_overrides
+
+    cfg = config_from_args(args)
+    return with_overrides(cfg, vad={"preset": args.preset}) if args.preset else cfg
+
+
+def _exit_now(code: int) -> None:
+    """Leave without joining the pipeline thread, which may be deep in recognition."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..audio.sinks import Sink, SpeakerSink, WavDirSink
     from ..audio.sources import FileSource, MicrophoneSource, Source
-    from ..config import with_overrides
     from ..daemon import Daemon
+    from ..exchange_log import ExchangeLog
     from ..pipeline import Pipeline
+    from ..service.notify import Notifier
+    from ..service.reload import Reloader
     from ..tts import SpeechThread
     from ..vad import WebRtcVad, segmenter_settings
 
-    cfg = config_from_args(args)
-    if args.preset:
-        cfg = with_overrides(cfg, vad={"preset": args.preset})
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload while loading: files read below
+    cfg = _config(args)
     if not args.input:  # a wrong device name fails now, not after the models have loaded
         from ..audio.devices import resolve_device
 
@@ -58,21 +81,42 @@ def run(args: argparse.Namespace) -> int:
         sink = WavDirSink(args.out) if args.out else SpeakerSink(cfg.audio.output_device)
         speech = SpeechThread(cfg.tts)
         speech.synthesize("ready")  # start the engine now, not on the first question
+    exchanges = (ExchangeLog.from_config(cfg, args.log) if args.log or not args.input
+                 else None)
+    notifier = Notifier.from_env()  # a no-op outside systemd
     daemon = Daemon(source, WebRtcVad(cfg.vad.aggressiveness), segmenter_settings(cfg.vad),
                     Pipeline(recognizer, answerer, speech, sink), cfg.vad.frame_ms,
-                    cfg.tts.refractory_s, speculative=cfg.asr.speculative)
+                    cfg.tts.refractory_s, speculative=cfg.asr.speculative,
+                    on_exchange=exchanges.append if exchanges else None,
+                    on_state=notifier.on_state, on_tick=notifier.tick)
+    reloader = Reloader(answerer, cfg, lambda: _config(args), recognizer.adapt, notifier,
+                        [exchanges.reopen] if exchanges else [], 2.0 if args.watch else None)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
         log.info("%s received: stopping", signal.Signals(signum).name)
+        notifier.stopping()
         stop.set()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
+    reloader.start()
     log.info("ready: %d questions, recognizer %s, listening on %s", len(answerer.kb.questions),
              recognizer.name, args.input or "the microphone")
-    daemon.run(stop, reconnect=not args.input)
+    try:
+        daemon.run(stop, reconnect=not args.input)
+    finally:
+        reloader.close()
+        notifier.stopping()
+        if exchanges is not None:
+            exchanges.close()
+    log.info("stopped after %d utterance(s)", daemon.exchanges)
+    if daemon.busy:  # stopped mid-utterance: drop it rather than keep systemd waiting
+        log.info("the utterance in progress was dropped")
+        _exit_now(0)
     if speech is not None:
         speech.close()
-    log.info("stopped after %d utterance(s)", daemon.exchanges)
+    if not args.input:  # the interpreter's last collection over the models' objects takes
+        gc.freeze()     # seconds (systemd waits for it); the OS frees the memory at once
     return 0
