@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .kb.embed import Embedder, cached_embeddings
 from .kb.knowledge import KnowledgeBase, render_answer
-from .kb.matcher import Match, Matcher
+from .kb.matcher import DEFAULT_MARGIN_WEIGHT, DEFAULT_SCORING, Match, Matcher
+from .kb.normalize import Speller
+from .kb.normalize import normalize as normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -46,40 +49,53 @@ class Reply:
 
 
 class Answerer:
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder, threshold: float,
-                 cache_dir: Path | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, threshold: float | str = "auto",
+                 cache_dir: Path | None = None, scoring: str = DEFAULT_SCORING,
+                 margin_weight: float = DEFAULT_MARGIN_WEIGHT, normalize: bool = True) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.cache_dir = cache_dir
+        self.scoring = scoring
+        self.margin_weight = margin_weight
+        self.normalize = normalize
         self._lock = threading.Lock()
-        self._matcher = self._build(kb)
+        self._state = self._build(kb)
 
-    def _build(self, kb: KnowledgeBase) -> Matcher:
-        vecs = cached_embeddings(self.embedder, kb.questions, self.cache_dir)
-        return Matcher(kb, vecs, self.threshold)
+    def _build(self, kb: KnowledgeBase) -> tuple[Matcher, Speller | None]:
+        texts = [self._prepare(q) or q for q in kb.questions]
+        vecs = cached_embeddings(self.embedder, texts, self.cache_dir)
+        speller = Speller(texts) if self.normalize else None
+        return Matcher(kb, vecs, self.threshold, self.scoring, self.margin_weight), speller
+
+    def _prepare(self, text: str, speller: Speller | None = None) -> str:
+        """What is embedded: phrasings normalised, queries also spelling-corrected against
+        the phrasings' words."""
+        if not self.normalize:
+            return " ".join(text.split())
+        return speller(normalize_text(text)) if speller else normalize_text(text)
 
     @property
     def kb(self) -> KnowledgeBase:
-        return self._matcher.kb
+        return self._state[0].kb
 
     @property
     def matcher(self) -> Matcher:
-        return self._matcher
+        return self._state[0]
 
     def reload(self, kb: KnowledgeBase) -> None:
         """Embed the new knowledge base, then swap: a question in flight sees old or new,
         never a mix."""
-        matcher = self._build(kb)
+        state = self._build(kb)
         with self._lock:
-            self._matcher = matcher
+            self._state = state
 
     def reply(self, text: str) -> Reply:
-        matcher = self._matcher
+        matcher, speller = self._state
         query = " ".join(text.split())
         if not query:
             return Reply(query, Match((), matcher.threshold), matcher.kb.fallback, True, 0.0, 0.0)
         t0 = time.perf_counter()
-        vec = self.embedder.embed([query])[0]
+        vec = self.embedder.embed([self._prepare(query, speller) or query])[0]
         t1 = time.perf_counter()
         match = matcher.match(vec)
         t2 = time.perf_counter()
@@ -89,3 +105,11 @@ class Answerer:
         else:
             answer, fallback = matcher.kb.fallback, True
         return Reply(query, match, answer, fallback, 1000 * (t1 - t0), 1000 * (t2 - t1))
+
+    def match_many(self, texts: Sequence[str]) -> list[Match]:
+        """Match many questions with one embedding call (evaluation); same result as reply."""
+        matcher, speller = self._state
+        if not texts:
+            return []
+        vecs = self.embedder.embed([self._prepare(t, speller) or t for t in texts])
+        return matcher.match_many(vecs)

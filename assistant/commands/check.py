@@ -59,14 +59,14 @@ def run(args: argparse.Namespace) -> int:
 
 def report_ambiguity(cfg: Any, kb: Any) -> None:
     """Warn about phrasings that sit closer to another answer than to their own."""
-    from ..answerer import Answerer
     from ..kb.embed import SentenceTransformerEmbedder
+    from .common import answerer_for
+    from ..kb.calibrate import ambiguous_pairs
 
-    try:
-        from ..kb.ambiguity import ambiguous_pairs
-    except ImportError:
-        return
     embedder = SentenceTransformerEmbedder.load(cfg.matcher.model, cfg.matcher.device)
-    answerer = Answerer(kb, embedder, cfg.matcher.threshold, cfg.cache_path)
-    for row in ambiguous_pairs(kb, answerer.matcher.vecs):
-        print(f"warning:    ambiguous: {row}")
+    answerer = answerer_for(cfg, kb, embedder)
+    print(f"threshold:  {answerer.matcher.threshold:.3f}"
+          f"{' (calibrated from the knowledge base)' if cfg.matcher.threshold == 'auto' else ''}")
+    for question, own, other, other_score in ambiguous_pairs(kb, answerer.matcher.vecs):
+        print(f"warning:    ambiguous: {question!r} is closer to {other!r} ({other_score:.2f}), "
+              f"another answer's phrasing, than to its own answer ({own:.2f})")

@@ -56,14 +56,22 @@ def _with_qa(cfg: Config, qa: str) -> Config:
     return dataclasses.replace(cfg, qa_file=str(Path(qa).resolve()))
 
 
-def build_answerer(cfg: Config) -> Any:
+def answerer_for(cfg: Config, kb: Any, embedder: Any) -> Any:
+    """The Answerer with every matcher setting from the config (the one place they meet)."""
     from ..answerer import Answerer
+
+    m = cfg.matcher
+    return Answerer(kb, embedder, m.threshold, cfg.cache_path, scoring=m.scoring,
+                    margin_weight=m.margin_weight, normalize=m.normalize)
+
+
+def build_answerer(cfg: Config) -> Any:
     from ..kb.embed import SentenceTransformerEmbedder
     from ..kb.knowledge import load_kb
 
     kb = load_kb(cfg.qa_path)
     embedder = SentenceTransformerEmbedder.load(cfg.matcher.model, cfg.matcher.device)
-    return Answerer(kb, embedder, cfg.matcher.threshold, cfg.cache_path)
+    return answerer_for(cfg, kb, embedder)
 
 
 def build_recognizer(cfg: Config, phrases: list[str] | None = None) -> Any:

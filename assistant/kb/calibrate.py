@@ -21,12 +21,14 @@ from .evaluate import best_threshold
 from .knowledge import KnowledgeBase
 from .matcher import centroids, combine, entry_starts, margins
 
-FALLBACK_THRESHOLD = 0.5  # when the KB is too small to calibrate (one entry, or no repeats)
+FALLBACK_THRESHOLD = 0.5  # a KB of one entry; also the floor when no entry has two phrasings
+SINGLE_QUANTILE = 0.75  # no entry with two phrasings: reject this share of the out-of-scope
 _CHUNK = 2048  # rows of the phrasing x phrasing similarity matrix computed at once
 
 
 class Trials(NamedTuple):
-    """Leave-one-out outcomes, one row per phrasing of an entry that has two or more."""
+    """Leave-one-out outcomes. In-scope: one per phrasing of an entry that has two or more;
+    out-of-scope: one per phrasing."""
 
     correct: np.ndarray  # own entry won with this phrasing left out
     in_confidence: np.ndarray  # confidence of that (in-scope) decision
@@ -73,14 +75,14 @@ def trials(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
         rows = slice(lo, min(lo + _CHUNK, len(vecs)))
         scores, _ = _loo_scores(vecs, entry_of, scoring, rows)
         own = entry_of[rows]
-        keep = counts[own] >= 2
-        scores, own = scores[keep], own[keep]
-        correct.append(scores.argmax(axis=1) == own)
-        conf_in.append(scores.max(axis=1) + margins(scores, margin_weight))
         others = np.ones_like(scores, dtype=bool)
         others[np.arange(len(own)), own] = False
         rest = scores[others].reshape(len(own), n_entries - 1)
         conf_out.append(rest.max(axis=1, initial=-np.inf) + margins(rest, margin_weight))
+        keep = counts[own] >= 2
+        scores, own = scores[keep], own[keep]
+        correct.append(scores.argmax(axis=1) == own)
+        conf_in.append(scores.max(axis=1) + margins(scores, margin_weight))
     return Trials(_cat(correct, bool), _cat(conf_in, np.float32), _cat(conf_out, np.float32))
 
 
@@ -90,13 +92,17 @@ def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
 
 def auto_threshold(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
                    margin_weight: float) -> float:
-    """The threshold calibrated on the KB's own leave-one-out trials (see module doc);
-    :data:`FALLBACK_THRESHOLD` when there is nothing to calibrate on."""
+    """The threshold calibrated on the KB's own leave-one-out trials (see module doc).
+    With no entry of two or more phrasings there are no in-scope trials: the threshold then
+    rejects :data:`SINGLE_QUANTILE` of the out-of-scope trials, and is at least
+    :data:`FALLBACK_THRESHOLD`; with a single entry it is :data:`FALLBACK_THRESHOLD`."""
     t = trials(vecs, entry_of, scoring, margin_weight)
-    finite = np.isfinite(t.out_confidence)
-    if len(t.in_confidence) == 0 or not finite.any():
+    out = t.out_confidence[np.isfinite(t.out_confidence)]
+    if len(out) == 0:
         return FALLBACK_THRESHOLD
-    return best_threshold(t.correct, t.in_confidence, t.out_confidence[finite])[0]
+    if len(t.in_confidence) == 0:
+        return max(FALLBACK_THRESHOLD, float(np.quantile(out, SINGLE_QUANTILE)))
+    return best_threshold(t.correct, t.in_confidence, out)[0]
 
 
 def ambiguous_pairs(kb: KnowledgeBase, vecs: np.ndarray) -> list[Ambiguity]:

@@ -4,11 +4,17 @@ Speech recognisers write "WHAT IS THE TIME" and "twenty five dollars" where a pe
 the knowledge base wrote "What's the time?" and "$25". Normalising both sides to lower case,
 expanded contractions, numbers as words and no punctuation makes the two meet.
 Pure string functions; ``normalize("What's $25?") == "what is twenty five dollars"``.
+
+:class:`Speller` then mends misheard or mistyped query words against the knowledge base's own
+vocabulary ("waht is the tiem" -> "what is the time"): sentence models split an unknown word
+into unrelated pieces, so one wrong letter can cost more than a missing word.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
          "fourteen fifteen sixteen seventeen eighteen nineteen").split()
@@ -89,3 +95,53 @@ def normalize(text: str) -> str:
     text = _PUNCT.sub(" ", text)
     words = [w.strip("'") for w in text.split()]
     return " ".join(w for w in words if w)
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    out, frontier = {word}, {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment): insertions, deletions,
+    substitutions and swaps of neighbouring letters each cost 1."""
+    before: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], before[j - 2] + 1)
+        before, prev = prev, cur
+    return prev[-1]
+
+
+class Speller:
+    """Replaces each query word that the knowledge base never uses by its closest word that
+    it does: at most 1 edit for words of 4 to 7 letters, 2 from 8 letters; shorter words and
+    words with no close match stay as they are; ties go to the more frequent word. Built
+    from normalised phrasings, applied to normalised queries."""
+
+    MIN_LETTERS = 4
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.freq = Counter(w for t in texts for w in t.split())
+        self._index: dict[str, set[str]] = {}
+        for word in self.freq:
+            for d in _deletes(word, 2):
+                self._index.setdefault(d, set()).add(word)
+
+    def correct_word(self, word: str) -> str:
+        if word in self.freq or len(word) < self.MIN_LETTERS or not word.isalpha():
+            return word
+        limit = 1 if len(word) < 8 else 2
+        found = {c for d in _deletes(word, limit) for c in self._index.get(d, ())}
+        ranked = sorted((edit_distance(word, c), -self.freq[c], c) for c in found)
+        return ranked[0][2] if ranked and ranked[0][0] <= limit else word
+
+    def __call__(self, text: str) -> str:
+        return " ".join(self.correct_word(w) for w in text.split())
