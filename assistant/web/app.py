@@ -1,0 +1,188 @@
+"""The web page: a Gradio app over the daemon's own objects.
+
+Typed questions go to ``Answerer.reply``, recordings and uploads to ``Pipeline.hear`` (the
+same recognizer, knowledge base and matcher as `assistant run`), answers are spoken by the same
+synthesizer. :class:`WebAssistant` holds the page's handlers and knows nothing of Gradio (its
+tests call it directly); :func:`build_app` lays out the page; :func:`launch` serves it with
+sharing, analytics and version checks off, so the page never reaches the internet.
+
+Imported only by `assistant web` (gradio is an optional extra).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import gradio as gr
+import numpy as np
+
+from ..audio.files import read_audio
+from ..audio.types import Audio
+from ..errors import AssistantError
+from ..pipeline import Pipeline
+from .map_plot import Mapper, render_rgb
+
+log = logging.getLogger("assistant.web")
+
+TITLE = "Ask the assistant"
+INTRO = ("Type a question, record one with the microphone, or upload a recording (WAV, FLAC "
+         "or OGG). Everything runs on this machine: the same recognizer, knowledge base and "
+         "voice as `assistant run`.")
+HEADERS = ["question", "score", "answer"]
+MAX_UPLOAD = "25mb"
+
+
+class Speech(Protocol):
+    """What speaks the answers: a Synthesizer or the daemon's SpeechThread."""
+
+    def synthesize(self, text: str) -> Audio: ...
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the page shows after one question, in the order of :data:`OUTPUTS`."""
+
+    transcript: str = ""
+    question: str = ""
+    score: str = ""
+    alternatives: tuple[tuple[str, float, str], ...] = ()
+    answer: str = ""
+    speech: tuple[int, np.ndarray] | None = None
+    map_image: np.ndarray | None = None
+    status: str = ""
+
+    def values(self) -> tuple[Any, ...]:
+        return (self.transcript, self.question, self.score,
+                [list(row) for row in self.alternatives], self.answer, self.speech,
+                self.map_image, self.status)
+
+
+class WebAssistant:
+    """The handlers behind the page. ``speech`` None: no spoken answer; ``mapper`` None: no
+    map (both optional so that a broken TTS engine never hides the answer)."""
+
+    def __init__(self, pipeline: Pipeline, speech: Speech | None = None,
+                 mapper: Mapper | None = None) -> None:
+        self.pipeline = pipeline
+        self.speech = speech
+        self.mapper = mapper
+
+    def ask_text(self, text: str | None) -> Shown:
+        text = " ".join((text or "").split())
+        if not text:
+            return Shown(map_image=self.map_image(None), status="Type a question first.")
+        reply = self.pipeline.answerer.reply(text)
+        log.info("typed %r -> %r (%.2f) -> %r", text, reply.question, reply.score or 0.0,
+                 reply.answer)
+        return self._show(text, reply, "")
+
+    def ask_audio(self, path: str | None) -> Shown:
+        if not path:
+            return Shown(map_image=self.map_image(None), status="Record or upload audio first.")
+        try:
+            audio = read_audio(path)
+        except AssistantError as exc:
+            return Shown(status=f"**Cannot use this recording:** {exc}")
+        ex = self.pipeline.hear(audio)
+        log.info("%s", ex.log_line())
+        if ex.error or ex.reply is None:
+            return Shown(transcript=ex.transcript, map_image=self.map_image(None),
+                         status=f"**Could not answer:** {ex.error}")
+        status = "" if ex.transcript else "Nothing was recognized in this recording."
+        return self._show(ex.transcript, ex.reply, status)
+
+    def _show(self, transcript: str, reply: Any, status: str) -> Shown:
+        match, kb = reply.match, self.pipeline.answerer.kb
+        if match.best is None:
+            score = "-"
+        else:
+            verdict = "answered" if not reply.fallback else "fallback answer"
+            op = ">=" if match.answered else "<"
+            score = (f"{match.best.score:.2f}: {verdict} (confidence {match.confidence:.2f} "
+                     f"{op} threshold {match.threshold:.2f})")
+        alternatives = tuple((c.question, round(c.score, 3), kb.entries[c.entry].answer)
+                             for c in match.candidates)
+        speech, notes = None, [status] if status else []
+        if self.speech is not None:
+            try:
+                audio = self.speech.synthesize(reply.answer)
+                speech = (audio.rate_hz, audio.samples)
+            except AssistantError as exc:
+                notes.append(f"**No spoken answer:** {exc}")
+        return Shown(transcript, reply.question or "", score, alternatives, reply.answer,
+                     speech, self.map_image(transcript), "\n\n".join(notes))
+
+    def map_image(self, query: str | None) -> np.ndarray | None:
+        if self.mapper is None:
+            return None
+        try:
+            return render_rgb(self.mapper.map(query))
+        except Exception:  # the map is an extra: never lose an answer over it
+            log.exception("could not draw the knowledge-base map")
+            return None
+
+
+def build_app(pipeline: Pipeline, speech: Speech | None = None, show_map: bool = True,
+              title: str = TITLE) -> gr.Blocks:
+    """The page. Every question runs through ``pipeline`` one at a time (like the daemon's
+    single worker): the recognizer and TTS engine are not shared between threads."""
+    web = WebAssistant(pipeline, speech, Mapper(pipeline.answerer) if show_map else None)
+    n_questions = len(pipeline.answerer.kb.questions)
+    # delete_cache: recordings and uploads are removed an hour after they arrive
+    with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(600, 3600)) as app:
+        gr.Markdown(f"# {title}\n{INTRO} The knowledge base has {n_questions} questions.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1):
+                text = gr.Textbox(label="Type a question", placeholder="Where do you live?",
+                                  elem_id="question-text")
+                ask = gr.Button("Ask", variant="primary", elem_id="ask-button")
+                recording = gr.Audio(sources=["upload", "microphone"], type="filepath",
+                                     label="…or speak: upload a recording or use the microphone",
+                                     elem_id="audio-in")
+                status = gr.Markdown(elem_id="status")
+            with gr.Column(scale=1):
+                transcript = gr.Textbox(label="Heard", interactive=False, elem_id="transcript")
+                question = gr.Textbox(label="Matched question", interactive=False,
+                                      elem_id="matched-question")
+                score = gr.Textbox(label="Score", interactive=False, elem_id="score")
+                answer = gr.Textbox(label="Answer", interactive=False, elem_id="answer")
+                spoken = gr.Audio(label="Spoken answer", type="numpy", interactive=False,
+                                  autoplay=True, elem_id="answer-audio")
+        alternatives = gr.Dataframe(headers=HEADERS, label="Top 3 candidates", wrap=True,
+                                    interactive=False, elem_id="alternatives")
+        kb_map = gr.Image(value=web.map_image(None), type="numpy", format="png",
+                          interactive=False, elem_id="kb-map",
+                          label="Map of the knowledge base: one dot per question, one colour "
+                          "per answer; the asked question in red, lines to its nearest")
+        outputs = [transcript, question, score, alternatives, answer, spoken, kb_map, status]
+
+        def on_text(value: str | None) -> tuple[Any, ...]:
+            return web.ask_text(value).values()
+
+        def on_audio(path: str | None) -> tuple[Any, ...]:
+            return web.ask_audio(path).values()
+
+        common: dict[str, Any] = {"outputs": outputs, "concurrency_limit": 1,
+                                  "concurrency_id": "pipeline"}
+        gr.on([ask.click, text.submit], on_text, inputs=text, api_name="ask_text", **common)
+        gr.on([recording.upload, recording.stop_recording], on_audio, inputs=recording,
+              api_name="ask_audio", **common)
+    return app
+
+
+def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
+           block: bool = True) -> str:
+    """Serve the page; returns its local URL. ``block=False`` returns at once (tests)."""
+    try:
+        _, local_url, _ = app.launch(server_name=host, server_port=port, share=False,
+                                     inbrowser=False, prevent_thread_lock=not block,
+                                     max_file_size=MAX_UPLOAD, ssr_mode=False,
+                                     enable_monitoring=False, quiet=True)
+    except OSError as exc:
+        from . import WebError
+
+        raise WebError(f"cannot serve on {host}:{port} ({exc}); choose another --port or "
+                       "--host", code="bind") from None
+    return str(local_url)
