@@ -99,3 +99,24 @@ def test_silence_only_input_answers_nothing(tmp_path: Path, monkeypatch: pytest.
     assert main(["run", "--config", str(repo_config), "--input", str(silent), "--fast",
                  "--out", str(out)]) == 0
     assert recognizer.heard == [] and not out.exists()
+
+
+def test_pocketsphinx_answers_every_default_question_offline(
+        tmp_path: Path, repo_config: Path, repo_qa: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """No download, no network: the bundled recognizer and sentence model answer a
+    recording of one phrasing per entry of the default qa.yaml, each with its own answer."""
+    from assistant.kb.knowledge import load_kb
+
+    kb = load_kb(repo_qa)
+    questions = [e.questions[0] for e in kb.entries]
+    path = write_wav(tmp_path / "all.wav",
+                     join_with_silence([espeak_audio(q) for q in questions], gap_s=1.5))
+    caplog.set_level(logging.INFO)
+    assert main(["run", "--config", str(repo_config), "--qa", str(repo_qa), "--asr",
+                 "pocketsphinx", "--input", str(path), "--fast", "--no-speak"]) == 0
+    heard = [r.getMessage() for r in caplog.records
+             if r.name == "assistant.daemon" and r.getMessage().startswith("heard")]
+    assert len(heard) == len(questions)
+    for line, q in zip(heard, questions, strict=True):
+        assert f"-> {q!r} (" in line and "fallback" not in line, line
