@@ -64,8 +64,13 @@ def run(args: argparse.Namespace) -> int:
     answerer = build_answerer(cfg)
     rows = read_dataset(args.dataset, answerer.kb)
     recognizer = build_recognizer(cfg, answerer.kb.questions)
-    logging.getLogger("assistant.daemon").setLevel(logging.WARNING)  # one line per row is noise
-    summary = summarize(evaluate(rows, recognizer, answerer, cfg), args.worst)
+    daemon_log = logging.getLogger("assistant.daemon")
+    level = daemon_log.level
+    daemon_log.setLevel(logging.WARNING)  # a line per utterance would bury the summary
+    try:
+        summary = summarize(evaluate(rows, recognizer, answerer, cfg), args.worst)
+    finally:
+        daemon_log.setLevel(level)
     summary["recognizer"] = recognizer.name
     if args.json:
         print_json(summary)
