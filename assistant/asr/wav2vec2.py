@@ -18,6 +18,7 @@ from ..audio.types import Audio
 from ..config import AsrConfig
 from ..errors import AsrError
 from . import Transcript
+from .ctc import PhraseBias
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Wav2Vec2Recognizer:
         self.vocab = {i: t for t, i in tokenizer.get_vocab().items()}
         self.blank_id = int(tokenizer.pad_token_id)
         self.word_delimiter = getattr(tokenizer, "word_delimiter_token", "|") or "|"
+        self.bias = PhraseBias(self.vocab, self.blank_id, self.word_delimiter)
 
     @classmethod
     def load(cls, cfg: AsrConfig) -> Wav2Vec2Recognizer:
@@ -105,7 +107,8 @@ class Wav2Vec2Recognizer:
         return recognizer
 
     def adapt(self, phrases: Sequence[str]) -> None:
-        """Open vocabulary: closed-set biasing happens in the matcher."""
+        """Spell the questions in this model's tokens, for CTC rescoring in transcribe."""
+        self.bias.adapt(phrases)
 
     def logits(self, audio: Audio) -> np.ndarray:
         import torch
@@ -128,4 +131,5 @@ class Wav2Vec2Recognizer:
         except RuntimeError as exc:
             raise AsrError(f"wav2vec2 failed on a {audio.duration_s:.1f} s utterance ({exc})",
                            code="inference") from exc
-        return Transcript(self.decode(logits), self.name)
+        text, extra = self.bias.apply(logits, self.decode(logits))
+        return Transcript(text, self.name, extra=extra)

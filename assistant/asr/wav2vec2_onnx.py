@@ -29,6 +29,7 @@ from ..audio.types import Audio
 from ..config import AsrConfig
 from ..errors import AsrError
 from . import Transcript
+from .ctc import PhraseBias
 from .wav2vec2 import WEIGHTS, _missing_model, greedy_decode, weights_on_disk
 
 log = logging.getLogger(__name__)
@@ -246,6 +247,7 @@ class Wav2Vec2OnnxRecognizer:
         self.blank_id = blank_id
         self.word_delimiter = word_delimiter
         self.normalize = normalize
+        self.bias = PhraseBias(self.vocab, self.blank_id, self.word_delimiter)
 
     @classmethod
     def load(cls, cfg: AsrConfig, cache_dir: Path) -> Wav2Vec2OnnxRecognizer:
@@ -268,7 +270,8 @@ class Wav2Vec2OnnxRecognizer:
         return recognizer
 
     def adapt(self, phrases: Sequence[str]) -> None:
-        """Open vocabulary: closed-set biasing happens in the matcher."""
+        """Spell the questions in this model's tokens, for CTC rescoring in transcribe."""
+        self.bias.adapt(phrases)
 
     def features(self, audio: Audio) -> np.ndarray:
         """What Wav2Vec2FeatureExtractor gives: float32, zero mean, unit variance."""
@@ -299,4 +302,5 @@ class Wav2Vec2OnnxRecognizer:
         except (Fail, InvalidArgument, RuntimeException, MemoryError) as exc:
             raise AsrError(f"wav2vec2 (onnx) failed on a {audio.duration_s:.1f} s utterance "
                            f"({exc})", code="inference") from exc
-        return Transcript(self.decode(logits), self.name)
+        text, extra = self.bias.apply(logits, self.decode(logits))
+        return Transcript(text, self.name, extra=extra)
