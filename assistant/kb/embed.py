@@ -48,7 +48,13 @@ class SentenceTransformerEmbedder:
         if importlib.util.find_spec("sentence_transformers") is None:
             raise KnowledgeError("matching needs the package 'sentence-transformers'; install "
                                  "the neural extra (see README)", code="missing-package")
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        # One short sentence is too little work to share: with 2 threads, torch's OpenMP
+        # workers spin-wait whenever another process holds a core, and a 10 ms embedding took
+        # 470 ms here (measured with the recognizer's benchmark running beside it).
+        torch.set_num_threads(1)
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # a per-load bar is noise in a daemon's log
@@ -75,7 +81,8 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype=np.float32)
 
 
-def cached_embeddings(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None) -> np.ndarray:
+def cached_embeddings(embedder: Embedder, texts: Sequence[str],
+                      cache_dir: Path | None) -> np.ndarray:
     """Embeddings of ``texts``, from disk when the same model embedded the same texts before.
     Cache key: model name + content hash. A stale or corrupt file is rebuilt, never trusted."""
     key = hashlib.sha256("\x00".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:24]
