@@ -142,7 +142,9 @@ class Daemon:
                 elif isinstance(event, SilenceBegan):
                     self._silence_began(event, realtime)
                 elif isinstance(event, (SpeechResumed, Dropped)):
-                    self._speculation = None  # the speaker went on: that guess is stale
+                    if self._speculation is not None:  # the speaker went on: a stale guess
+                        self._speculation.cancel()  # never started: it costs nothing
+                    self._speculation = None
                     if isinstance(event, Dropped):
                         self._set_state(State.LISTENING)
                 elif isinstance(event, Ended):

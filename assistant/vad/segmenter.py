@@ -25,6 +25,7 @@ class SegmenterSettings:
     min_speech_s: float = 0.25
     hangover_s: float = 0.5
     max_utterance_s: float = 10.0
+    speculate_after_s: float = 0.15  # trailing silence before SilenceBegan (not word gaps)
 
 
 PRESETS: dict[str, SegmenterSettings] = {
@@ -49,7 +50,8 @@ class Started:
 
 @dataclass(frozen=True)
 class SilenceBegan:
-    """Trailing silence began: ``audio`` is the utterance so far (for speculative recognition)."""
+    """Trailing silence has lasted ``speculate_after_s``: ``audio`` is the utterance so far
+    (for speculative recognition). Shorter gaps between words do not count."""
 
     audio: Audio
 
@@ -85,6 +87,7 @@ class Segmenter:
     _speech_s: float = 0.0
     _silence_s: float = 0.0
     _speech_end_ms: float = 0.0
+    _announced: bool = False  # SilenceBegan already sent for this stretch of silence
 
     def reset(self) -> None:
         """Forget everything (used while the assistant speaks: its own voice is not input)."""
@@ -121,8 +124,11 @@ class Segmenter:
             self._silence_s += frame_s
             if self.state is SegState.SPEECH:
                 self.state = SegState.TRAILING
-                if self._speech_s >= self.settings.min_speech_s:
-                    events.append(SilenceBegan(Audio.concat(self._frames)))
+                self._announced = False
+            if (not self._announced and self._speech_s >= self.settings.min_speech_s
+                    and self._silence_s >= self.settings.speculate_after_s - 1e-9):
+                self._announced = True
+                events.append(SilenceBegan(Audio.concat(self._frames)))
             if self._silence_s >= self.settings.hangover_s - 1e-9:
                 return [*events, self._finish("silence")]
         if len(self._frames) * frame_s >= self.settings.max_utterance_s - 1e-9:
