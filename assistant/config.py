@@ -27,11 +27,11 @@ def _f(default: Any, help: str, choices: tuple[Any, ...] | None = None, lo: floa
 
 @dataclass(frozen=True)
 class AudioConfig:
-    input_device: Union[str, int, None] = _f(
+    input_device: str | int | None = _f(
         None, "Microphone: index or part of its name (see `assistant devices`); null = default.")
-    output_device: Union[str, int, None] = _f(
+    output_device: str | int | None = _f(
         None, "Loudspeaker: index or part of its name; null = system default.")
-    capture_rate_hz: Union[int, None] = _f(
+    capture_rate_hz: int | None = _f(
         None, "Rate to open the microphone at; null = the device's default rate.", lo=8000,
         hi=192000)
     block_ms: int = _f(30, "Microphone block length in milliseconds.", lo=10, hi=500)
@@ -46,14 +46,14 @@ class VadConfig:
     aggressiveness: int = _f(2, "webrtcvad aggressiveness, 0 (lenient) to 3 (strict).", lo=0,
                              hi=3)
     frame_ms: int = _f(30, "VAD frame length in milliseconds.", choices=(10, 20, 30))
-    pre_roll_s: Union[float, None] = _f(
+    pre_roll_s: float | None = _f(
         None, "Audio kept from before speech starts; null = preset.", lo=0, hi=5)
-    min_speech_s: Union[float, None] = _f(
+    min_speech_s: float | None = _f(
         None, "Shorter bursts of speech (clicks, coughs) are dropped; null = preset.", lo=0,
         hi=5)
-    hangover_s: Union[float, None] = _f(
+    hangover_s: float | None = _f(
         None, "Silence that ends an utterance; null = preset.", lo=0.05, hi=5)
-    max_utterance_s: Union[float, None] = _f(
+    max_utterance_s: float | None = _f(
         None, "An utterance is cut at this length; null = preset.", lo=1, hi=120)
 
 
@@ -83,7 +83,7 @@ class AsrConfig:
 class MatcherConfig:
     model: str = _f("sentence-transformers/all-MiniLM-L6-v2",
                     "Sentence-embedding model: a Hugging Face id or a local directory.")
-    threshold: Union[float, str] = _f(
+    threshold: float | str = _f(
         "auto", "Minimum confidence to answer, below it the fallback is spoken; 'auto' "
         "calibrates it from qa.yaml itself (leave-one-out over its phrasings). Confidence is "
         "the best entry's score plus margin_weight times its lead over the second.", lo=-1,
@@ -107,7 +107,7 @@ class MatcherConfig:
 class TtsConfig:
     backend: str = _f("pyttsx3", "Speech synthesizer: pyttsx3 (espeak-ng on Linux) or espeak "
                       "(the espeak-ng command).", choices=("pyttsx3", "espeak"))
-    voice: Union[str, None] = _f(None, "Voice id or name part (e.g. en-us); null = default.")
+    voice: str | None = _f(None, "Voice id or name part (e.g. en-us); null = default.")
     rate_wpm: int = _f(170, "Speaking rate in words per minute.", lo=50, hi=500)
     volume: float = _f(1.0, "Volume from 0.0 to 1.0.", lo=0, hi=1)
     refractory_s: float = _f(0.3, "Microphone audio is ignored this long after speaking ends.",
@@ -129,7 +129,7 @@ class LogConfig:
 @dataclass(frozen=True)
 class Config:
     qa_file: str = _f("qa.yaml", "Knowledge base; relative paths are from this config file.")
-    cache_dir: Union[str, None] = _f(
+    cache_dir: str | None = _f(
         None, "Embedding and model caches; null = $XDG_CACHE_HOME/assistant.")
     audio: AudioConfig = field(default_factory=AudioConfig, metadata={"help": "Audio in and out."})
     vad: VadConfig = field(default_factory=VadConfig, metadata={"help": "Voice activity."})

@@ -77,10 +77,10 @@ def e2e_ms(recording: Path, recognizer: Any, answerer: Any, speech: Any, preset:
             "speculative": speculative}
 
 
-def startup_s(config: str | None, asr: str | None, qa: str | None,
-              asr_model: str | None = None) -> float:
-    """Seconds from a fresh interpreter to all models loaded and warmed (what READY waits
-    for, minus opening the microphone)."""
+def startup(config: str | None, asr: str | None, qa: str | None,
+            asr_model: str | None = None) -> tuple[float, float]:
+    """(seconds, resident MB) of a fresh interpreter once all models are loaded and warmed:
+    what READY waits for, minus opening the microphone."""
     args = ["--config", config] if config else []
     args += ["--asr", asr] if asr else []
     args += ["--qa", qa] if qa else []
@@ -97,12 +97,15 @@ def startup_s(config: str | None, asr: str | None, qa: str | None,
         f"cfg = with_overrides(cfg, asr={{'model': {asr_model!r}}}) if {asr_model!r} else cfg\n"
         "a = build_answerer(cfg); r = build_recognizer(cfg, a.kb.questions)\n"
         "s = SpeechThread(cfg.tts); s.synthesize('ready')\n"
-        "print(time.perf_counter() - t0)\n")
+        "dt = time.perf_counter() - t0\n"
+        "from assistant.bench.stages import rss_mb\n"
+        "print(dt, rss_mb())\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=False)
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr else "failed")
-    return float(out.stdout.strip().splitlines()[-1])
+    seconds, rss = out.stdout.strip().splitlines()[-1].split()
+    return float(seconds), float(rss)
 
 
 def all_presets(recognizer: Any, answerer: Any, speech: Any, questions: list[str],
@@ -118,4 +121,4 @@ def all_presets(recognizer: Any, answerer: Any, speech: Any, questions: list[str
     return out
 
 
-__all__ = ["all_presets", "e2e_ms", "spoken_questions", "startup_s"]
+__all__ = ["all_presets", "e2e_ms", "spoken_questions", "startup"]

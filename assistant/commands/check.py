@@ -59,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
 
 def report_ambiguity(cfg: Any, kb: Any) -> None:
     """Warn about phrasings that sit closer to another answer than to their own."""
+    from ..kb.calibrate import ambiguous_pairs
     from ..kb.embed import SentenceTransformerEmbedder
     from .common import answerer_for
-    from ..kb.calibrate import ambiguous_pairs
 
     embedder = SentenceTransformerEmbedder.load(cfg.matcher.model, cfg.matcher.device)
     answerer = answerer_for(cfg, kb, embedder)
