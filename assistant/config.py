@@ -43,7 +43,9 @@ class AudioConfig:
 class VadConfig:
     preset: str = _f("default", "Endpointing preset: sets the four timings below together.",
                      choices=("fast", "default", "relaxed"))
-    aggressiveness: int = _f(2, "webrtcvad aggressiveness, 0 (lenient) to 3 (strict).", lo=0,
+    aggressiveness: int = _f(3, "webrtcvad aggressiveness, 0 (lenient) to 3 (strict). Below 3, "
+                             "webrtcvad takes a quiet microphone's hiss for speech once someone "
+                             "has spoken, and utterances run to max_utterance_s.", lo=0,
                              hi=3)
     frame_ms: int = _f(30, "VAD frame length in milliseconds.", choices=(10, 20, 30))
     pre_roll_s: float | None = _f(

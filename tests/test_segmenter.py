@@ -114,3 +114,22 @@ def test_real_speech_gives_one_utterance_per_sentence() -> None:
         assert begin_s <= spoken_start_s
         assert begin_s + e.audio.duration_s >= spoken_start_s + s.duration_s - 0.1
         assert e.audio.duration_s < s.duration_s + 1.0
+
+
+def test_microphone_hiss_after_speech_is_not_speech() -> None:
+    """A quiet microphone's hiss (-70 dBFS white noise) between questions must end the
+    utterance: with webrtcvad below aggressiveness 3 it did not, once speech had been heard."""
+    from assistant.config import VadConfig
+
+    rng = np.random.default_rng(0)
+    hiss = [Audio((rng.standard_normal(32000) * 10).astype(np.int16)) for _ in range(3)]
+    question = espeak_audio("what is your name")
+    stream = Audio.concat([hiss[0], question, hiss[1], question, hiss[2]])
+    stream = Audio(stream.samples)
+    vad = WebRtcVad(VadConfig().aggressiveness)
+    framer, seg = Framer(30), Segmenter(SETTINGS, 30)
+    ended = []
+    for frame in framer.push(stream):
+        ended += [e for e in seg.push(frame, vad.is_speech(frame)) if isinstance(e, Ended)]
+    assert [e.reason for e in ended] == ["silence", "silence"]
+    assert all(e.audio.duration_s < question.duration_s + 1.0 for e in ended)

@@ -68,7 +68,7 @@ def e2e_ms(recording: Path, recognizer: Any, answerer: Any, speech: Any, preset:
         latencies.append(1000 * (sink.started_at - spoken_end))
         sink.started_at = None
 
-    daemon = Daemon(source, WebRtcVad(2), settings, Pipeline(recognizer, answerer, speech, sink),
+    daemon = Daemon(source, WebRtcVad(3), settings, Pipeline(recognizer, answerer, speech, sink),
                     on_exchange=on_exchange, speculative=speculative)
     daemon.run(threading.Event())
     return {"median": round(statistics.median(latencies), 1) if latencies else None,

@@ -99,7 +99,7 @@ def idle_cpu_percent(seconds: float = 10.0) -> float:
         rng = np.random.default_rng(0)  # low room noise, not digital zeros
         noise = Audio((rng.standard_normal(int(16000 * seconds)) * 30).astype(np.int16))
         path = write_wav(Path(tmp) / "silence.wav", noise)
-        daemon = Daemon(FileSource(path, realtime=True), WebRtcVad(2), PRESETS["default"],
+        daemon = Daemon(FileSource(path, realtime=True), WebRtcVad(3), PRESETS["default"],
                         Pipeline(_NoRecognizer(), None))  # type: ignore[arg-type]
         result: dict[str, float] = {}
 
