@@ -9,7 +9,7 @@ The decision to answer uses a *confidence*: the best entry's score plus ``margin
 times its lead over the runner-up, since a query that sits between two entries is more often
 out of scope than one that clearly picks one. The best entry answers when its confidence
 reaches the threshold; ``threshold="auto"`` calibrates it from the knowledge base itself
-(see :mod:`.calibrate`). ``docs/matching.md`` has the measurements behind these choices.
+(see :mod:`.calibrate`). The README (Question matching) has the measurements behind these choices.
 
 Knowledge bases of many phrasings are searched in two stages, a coarse score then the exact
 one on a few hundred candidates (:mod:`.index`); smaller ones are scored exactly throughout.
