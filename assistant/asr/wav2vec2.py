@@ -65,7 +65,30 @@ def _missing_model(model: str, exc: Exception) -> AsrError:
         f"{WEIGHTS}, or set asr.backend: pocketsphinx", code="model-missing")
 
 
-class Wav2Vec2Recognizer:
+class CtcTranscriber:
+    """What the torch and ONNX wav2vec2 recognizers share: greedy decoding of the logits and
+    closed-set rescoring against the knowledge base's questions."""
+
+    name: str
+    vocab: dict[int, str]
+    blank_id: int
+    word_delimiter: str
+    bias: PhraseBias
+
+    def adapt(self, phrases: Sequence[str]) -> None:
+        """Spell the questions in this model's tokens, for CTC rescoring in transcribe."""
+        self.bias.adapt(phrases)
+
+    def decode(self, logits: np.ndarray) -> str:
+        return greedy_decode(logits.argmax(axis=-1).tolist(), self.vocab, self.blank_id,
+                             self.word_delimiter)
+
+    def transcript(self, logits: np.ndarray) -> Transcript:
+        text, extra = self.bias.apply(logits, self.decode(logits))
+        return Transcript(text, self.name, extra=extra)
+
+
+class Wav2Vec2Recognizer(CtcTranscriber):
     name = "wav2vec2"
 
     def __init__(self, model: Any, processor: Any, device: str = "cpu") -> None:
@@ -106,10 +129,6 @@ class Wav2Vec2Recognizer:
         recognizer.transcribe(Audio.silence(0.5))  # warm-up: the first question is not slow
         return recognizer
 
-    def adapt(self, phrases: Sequence[str]) -> None:
-        """Spell the questions in this model's tokens, for CTC rescoring in transcribe."""
-        self.bias.adapt(phrases)
-
     def logits(self, audio: Audio) -> np.ndarray:
         import torch
 
@@ -119,10 +138,6 @@ class Wav2Vec2Recognizer:
             out = self.model(inputs.input_values.to(self.device)).logits
         return out[0].float().cpu().numpy()
 
-    def decode(self, logits: np.ndarray) -> str:
-        return greedy_decode(logits.argmax(axis=-1).tolist(), self.vocab, self.blank_id,
-                             self.word_delimiter)
-
     def transcribe(self, audio: Audio) -> Transcript:
         if audio.duration_s < 0.1:
             return Transcript("", self.name)
@@ -131,5 +146,4 @@ class Wav2Vec2Recognizer:
         except RuntimeError as exc:
             raise AsrError(f"wav2vec2 failed on a {audio.duration_s:.1f} s utterance ({exc})",
                            code="inference") from exc
-        text, extra = self.bias.apply(logits, self.decode(logits))
-        return Transcript(text, self.name, extra=extra)
+        return self.transcript(logits)

@@ -19,7 +19,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from ..config import AsrConfig
 from ..errors import AsrError
 from . import Transcript
 from .ctc import PhraseBias
-from .wav2vec2 import WEIGHTS, _missing_model, greedy_decode, weights_on_disk
+from .wav2vec2 import WEIGHTS, CtcTranscriber, _missing_model, weights_on_disk
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +238,7 @@ def session_options(threads: int) -> Any:
     return so
 
 
-class Wav2Vec2OnnxRecognizer:
+class Wav2Vec2OnnxRecognizer(CtcTranscriber):
     name = "wav2vec2"
 
     def __init__(self, session: Any, vocab: dict[int, str], blank_id: int,
@@ -271,10 +270,6 @@ class Wav2Vec2OnnxRecognizer:
         recognizer.transcribe(Audio.silence(0.5))  # warm-up: the first question is not slow
         return recognizer
 
-    def adapt(self, phrases: Sequence[str]) -> None:
-        """Spell the questions in this model's tokens, for CTC rescoring in transcribe."""
-        self.bias.adapt(phrases)
-
     def features(self, audio: Audio) -> np.ndarray:
         """What Wav2Vec2FeatureExtractor gives: float32, zero mean, unit variance."""
         x = audio.as_float()
@@ -285,10 +280,6 @@ class Wav2Vec2OnnxRecognizer:
     def logits(self, audio: Audio) -> np.ndarray:
         out = self.session.run([OUTPUT], {INPUT: self.features(audio)})[0]
         return np.asarray(out[0], dtype=np.float32)
-
-    def decode(self, logits: np.ndarray) -> str:
-        return greedy_decode(logits.argmax(axis=-1).tolist(), self.vocab, self.blank_id,
-                             self.word_delimiter)
 
     def transcribe(self, audio: Audio) -> Transcript:
         if audio.duration_s < 0.1:
@@ -304,5 +295,4 @@ class Wav2Vec2OnnxRecognizer:
         except (Fail, InvalidArgument, RuntimeException, MemoryError) as exc:
             raise AsrError(f"wav2vec2 (onnx) failed on a {audio.duration_s:.1f} s utterance "
                            f"({exc})", code="inference") from exc
-        text, extra = self.bias.apply(logits, self.decode(logits))
-        return Transcript(text, self.name, extra=extra)
+        return self.transcript(logits)
