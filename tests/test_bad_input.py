@@ -143,3 +143,16 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError):
         main(["check", "--debug", "--config", str(tmp_path / "nope.yaml")])
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`assistant log --json | head`: when the reader leaves, no traceback, exit 0."""
+    from assistant.commands import devices
+
+    def reader_left(args: object) -> int:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(devices, "run", reader_left)
+    assert main(["devices"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
