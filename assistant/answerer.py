@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .kb.embed import Embedder, cached_embeddings
 from .kb.knowledge import KnowledgeBase, render_answer
 from .kb.matcher import DEFAULT_MARGIN_WEIGHT, DEFAULT_SCORING, Match, Matcher
@@ -62,7 +64,7 @@ class Answerer:
         self._state = self._build(kb)
 
     def _build(self, kb: KnowledgeBase) -> tuple[Matcher, Speller | None]:
-        texts = [self._prepare(q) or q for q in kb.questions]
+        texts = [self._prepare(q) for q in kb.questions]
         vecs = cached_embeddings(self.embedder, texts, self.cache_dir)
         speller = Speller(texts) if self.normalize else None
         return Matcher(kb, vecs, self.threshold, self.scoring, self.margin_weight), speller
@@ -72,7 +74,14 @@ class Answerer:
         the phrasings' words."""
         if not self.normalize:
             return " ".join(text.split())
-        return speller(normalize_text(text)) if speller else normalize_text(text)
+        prepared = speller(normalize_text(text)) if speller else normalize_text(text)
+        return prepared or text  # normalising may leave nothing (e.g. only punctuation)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions embedded exactly as reply embeds them (normalised, spelling-corrected
+        against the current knowledge base): one unit vector per row."""
+        speller = self._state[1]
+        return self.embedder.embed([self._prepare(t, speller) for t in texts])
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -90,12 +99,12 @@ class Answerer:
             self._state = state
 
     def reply(self, text: str) -> Reply:
-        matcher, speller = self._state
+        matcher = self.matcher
         query = " ".join(text.split())
         if not query:
             return Reply(query, Match((), matcher.threshold), matcher.kb.fallback, True, 0.0, 0.0)
         t0 = time.perf_counter()
-        vec = self.embedder.embed([self._prepare(query, speller) or query])[0]
+        vec = self.embed_queries([query])[0]
         t1 = time.perf_counter()
         match = matcher.match(vec)
         t2 = time.perf_counter()
@@ -108,8 +117,6 @@ class Answerer:
 
     def match_many(self, texts: Sequence[str]) -> list[Match]:
         """Match many questions with one embedding call (evaluation); same result as reply."""
-        matcher, speller = self._state
         if not texts:
             return []
-        vecs = self.embedder.embed([self._prepare(t, speller) or t for t in texts])
-        return matcher.match_many(vecs)
+        return self.matcher.match_many(self.embed_queries(texts))

@@ -3,8 +3,6 @@ and the repository's own config and knowledge base."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,20 +16,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def espeak_audio(text: str, voice: str = "en-us", speed_wpm: int = 150) -> Audio:
-    """Real synthetic speech at 16 kHz, through the same reader as user files."""
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        pytest.fail("espeak-ng is not installed; the README's test command installs it")
-    out = subprocess.run([exe, "-v", voice, "-s", str(speed_wpm), "--stdout", text],
-                         check=True, capture_output=True).stdout
-    import io
+    """Real synthetic speech at 16 kHz (the package's own espeak-ng helper)."""
+    from assistant.spoken_set import speak
 
-    import soundfile as sf
-
-    data, rate = sf.read(io.BytesIO(out), dtype="int16")
-    from assistant.audio.types import to_pipeline
-
-    return to_pipeline(data, rate)
+    return speak(text, voice, speed_wpm)
 
 
 def join_with_silence(parts: list[Audio], gap_s: float, lead_s: float = 0.5) -> Audio:

@@ -36,19 +36,12 @@ class TimingSink:
 
 def spoken_questions(questions: list[str], gap_s: float = 2.5) -> Audio:
     """The questions spoken by espeak-ng, separated by silence with light noise."""
-    import io
-
-    import soundfile as sf
-
-    from ..audio.types import to_pipeline
+    from ..spoken_set import speak
 
     rng = np.random.default_rng(0)
     parts = []
     for q in questions:
-        out = subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "--stdout", q],
-                             check=True, capture_output=True).stdout
-        data, rate = sf.read(io.BytesIO(out), dtype="int16")
-        parts += [to_pipeline(data, rate).samples,
+        parts += [speak(q, "en-us", 160).samples,
                   (rng.standard_normal(int(16000 * gap_s)) * 30).astype(np.int16)]
     lead = (rng.standard_normal(8000) * 30).astype(np.int16)
     return Audio(np.concatenate([lead, *parts]))

@@ -47,8 +47,7 @@ class Mapper:
         query = " ".join((query or "").split()) or None
         query_vec = None
         if query is not None:
-            # embedded exactly as Answerer.reply embeds it (same normalisation)
-            query_vec = self.answerer.embedder.embed([self.answerer._prepare(query) or query])[0]
+            query_vec = self.answerer.embed_queries([query])[0]  # as reply embeds it
         return build_map(matcher.vecs, kb.questions, kb.question_entry,
                          [e.answer for e in kb.entries], query, query_vec, self.neighbours,
                          self._projection(matcher, matcher.vecs))
