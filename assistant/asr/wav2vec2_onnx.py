@@ -10,15 +10,12 @@ vocabulary comes from the tokenizer's JSON files. Start-up is then ~0.6 s instea
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
 import os
 import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ import numpy as np
 from ..audio.types import Audio
 from ..config import AsrConfig
 from ..errors import AsrError
+from ..onnx_cache import build_cached, cache_key, open_session, quantize_matmul
 from . import Transcript
 from .ctc import PhraseBias
 from .wav2vec2 import WEIGHTS, CtcTranscriber, _missing_model, weights_on_disk
@@ -52,29 +50,14 @@ def model_folder(model: str) -> Path:
     return Path(found).parent
 
 
-def cache_key(folder: Path, quantize: str) -> str:
-    """Changes when the weights file (path, size, mtime), config.json or the recipe change."""
-    weights = (folder / WEIGHTS).resolve()
-    st = weights.stat()
-    h = hashlib.sha256(json.dumps({
-        "weights": str(weights), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-        "quantize": quantize, "opset": OPSET, "recipe": RECIPE}, sort_keys=True).encode())
-    config = folder / "config.json"
-    if config.is_file():
-        h.update(config.read_bytes())
-    return h.hexdigest()[:20]
-
-
 def onnx_path(folder: Path, cache_dir: Path, quantize: str) -> Path:
-    return cache_dir / "onnx" / cache_key(folder, quantize) / "model.onnx"
+    key = cache_key(folder, WEIGHTS, {"quantize": quantize, "opset": OPSET, "recipe": RECIPE})
+    return cache_dir / "onnx" / key / "model.onnx"
 
 
 def build_onnx(folder: Path, target: Path, quantize: str) -> None:
     """Export ``folder``'s Wav2Vec2ForCTC to ``target`` (dynamic time axis), int8-quantizing the
-    MatMuls when asked. Written atomically; stale cache entries of the same model are pruned.
-
-    Only MatMul is quantized (per channel): quantizing the convolutions too (ConvInteger) made
-    wav2vec2-base ~2x *slower* with onnxruntime 1.32 on x86 and raised the logit error."""
+    MatMuls when asked (see onnx_cache.quantize_matmul). Written atomically, once."""
     for pkg in ("torch", "transformers", "onnx"):
         if importlib.util.find_spec(pkg) is None:
             raise AsrError(f"converting wav2vec2 to ONNX needs the package '{pkg}'; install "
@@ -83,49 +66,17 @@ def build_onnx(folder: Path, target: Path, quantize: str) -> None:
     estimate = (0 if "torch" in sys.modules else 5) + size_mb / (15 if quantize == "int8" else 30)
     log.info("converting wav2vec2 to ONNX %s (once, ~%.0f s)...",
              "int8" if quantize == "int8" else "fp32", estimate)
-    start = time.monotonic()
-    target.parent.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent.parent))
-    try:
-        fp32 = work / "fp32.onnx"
-        _export(folder, fp32)
-        if quantize == "int8":
-            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            built = work / "int8.onnx"
-            quiet = _DropFrom("onnxruntime")  # it logs a line per tensor on the root logger
-            logging.getLogger().addFilter(quiet)
-            try:
-                quantize_dynamic(fp32, built, op_types_to_quantize=["MatMul"],
-                                 per_channel=True, weight_type=QuantType.QInt8)
-            finally:
-                logging.getLogger().removeFilter(quiet)
-        else:
-            built = fp32
-        target.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"source": str(folder.resolve()), "quantize": quantize, "recipe": RECIPE,
-                "build_s": round(time.monotonic() - start, 1)}
-        (target.parent / "meta.json").write_text(json.dumps(meta))
-        os.replace(built, target)
-    except (RuntimeError, OSError, ValueError) as exc:  # an unexportable model, a full disk
-        first = (str(exc).splitlines() or [""])[0]
-        raise AsrError(f"converting {folder} to ONNX failed ({type(exc).__name__}: {first}); "
-                       "set asr.runtime: torch", code="onnx-build") from exc
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    _prune(target.parent, str(folder.resolve()), quantize)
-    log.info("ONNX model ready in %.0f s: %s", time.monotonic() - start, target)
+    def build(work: Path) -> Path:
+        _export(folder, work / "fp32.onnx")
+        if quantize != "int8":
+            return work / "fp32.onnx"
+        quantize_matmul(work / "fp32.onnx", work / "int8.onnx")
+        (work / "fp32.onnx").unlink()
+        return work / "int8.onnx"
 
-
-class _DropFrom(logging.Filter):
-    """Drops records logged from files under a package's folder."""
-
-    def __init__(self, package: str) -> None:
-        super().__init__()
-        self.part = f"{os.sep}{package}{os.sep}"
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return self.part not in record.pathname
+    build_cached(target, folder, {"quantize": quantize}, RECIPE, build, AsrError,
+                 "set asr.runtime: torch")
 
 
 def _export(folder: Path, out: Path) -> None:
@@ -224,20 +175,6 @@ def reads_normalized(folder: Path) -> bool:
     return bool(pre.get("do_normalize", True))
 
 
-def session_options(threads: int) -> Any:
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads or os.cpu_count() or 1
-    so.inter_op_num_threads = 1
-    # No spin-waiting between runs: it burns a core the VAD loop, TTS and matcher need.
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.log_severity_level = 3  # errors only
-    return so
-
-
 class Wav2Vec2OnnxRecognizer(CtcTranscriber):
     name = "wav2vec2"
 
@@ -258,14 +195,7 @@ class Wav2Vec2OnnxRecognizer(CtcTranscriber):
         path = onnx_path(folder, cache_dir, cfg.quantize)
         if not path.is_file():
             build_onnx(folder, path, cfg.quantize)
-        import onnxruntime as ort
-
-        try:
-            session = ort.InferenceSession(str(path), session_options(cfg.threads),
-                                           providers=["CPUExecutionProvider"])
-        except Exception as exc:  # a truncated or foreign file: say where, and the fix
-            raise AsrError(f"cannot open the cached ONNX model {path} ({exc}); delete "
-                           f"{path.parent} to rebuild it", code="onnx-cache") from exc
+        session = open_session(path, cfg.threads, AsrError)
         recognizer = cls(session, vocab, blank, delimiter, reads_normalized(folder))
         recognizer.transcribe(Audio.silence(0.5))  # warm-up: the first question is not slow
         return recognizer

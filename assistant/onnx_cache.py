@@ -1,0 +1,138 @@
+"""Models converted to ONNX once and kept in the cache, shared by the recognizer and the
+sentence model: the cache key, the atomic build, pruning of stale builds, int8 quantization
+and the session options every ONNX model here runs with.
+
+Layout: ``cache_dir/<kind>/<key>/{model.onnx, meta.json, ...}``. The key hashes the weights
+file's path, size and mtime, the model's config.json and the build options, so a changed model
+is rebuilt and an unchanged one is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import AssistantError
+
+log = logging.getLogger(__name__)
+
+
+def cache_key(folder: Path, weights: str, options: dict[str, Any]) -> str:
+    """Changes when the weights file (path, size, mtime), config.json or the options change."""
+    path = (folder / weights).resolve()
+    st = path.stat()
+    h = hashlib.sha256(json.dumps({"weights": str(path), "size": st.st_size,
+                                   "mtime_ns": st.st_mtime_ns, **options},
+                                  sort_keys=True).encode())
+    config = folder / "config.json"
+    if config.is_file():
+        h.update(config.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: int,
+                 build: Callable[[Path], Path], error: type[AssistantError], fix: str) -> None:
+    """Run ``build(work_dir) -> file`` and move its result to ``target`` atomically, with every
+    other file it left in ``work_dir`` beside it. Entries built before from the same source
+    and options (by any recipe), or from a source that has vanished, are pruned. A failure
+    raises ``error`` (code ``onnx-build``) ending in ``fix``; no half-built file is left."""
+    start = time.monotonic()
+    root = target.parent.parent
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    try:
+        built = build(work)
+        meta = {"source": str(source.resolve()), **options, "recipe": recipe,
+                "build_s": round(time.monotonic() - start, 1)}
+        (work / "meta.json").write_text(json.dumps(meta))
+        if built != work / target.name:
+            os.replace(built, work / target.name)
+        for extra in work.iterdir():  # everything but the model first, the model last
+            if extra.is_file() and extra.name != target.name:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(extra, target.parent / extra.name)
+        os.replace(work / target.name, target)
+    except (RuntimeError, OSError, ValueError) as exc:  # an unexportable model, a full disk
+        first = (str(exc).splitlines() or [""])[0]
+        raise error(f"converting {source} to ONNX failed ({type(exc).__name__}: {first}); "
+                    f"{fix}", code="onnx-build") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _prune(target.parent, str(source.resolve()), options)
+    log.info("ONNX model ready in %.0f s: %s", time.monotonic() - start, target)
+
+
+def _prune(keep: Path, source: str, options: dict[str, Any]) -> None:
+    """Drop other entries built from the same source and options, or from a vanished source."""
+    for entry in keep.parent.iterdir():
+        if entry == keep or not entry.is_dir() or entry.name.startswith(".build-"):
+            continue
+        try:
+            meta = json.loads((entry / "meta.json").read_text())
+        except (OSError, ValueError):
+            continue
+        same = meta.get("source") == source and all(meta.get(k) == v for k, v in options.items())
+        if same or not Path(str(meta.get("source"))).exists():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+class _DropFrom(logging.Filter):
+    """Drops records logged from files under a package's folder."""
+
+    def __init__(self, package: str) -> None:
+        super().__init__()
+        self.part = f"{os.sep}{package}{os.sep}"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.part not in record.pathname
+
+
+def quantize_matmul(fp32: Path, out: Path) -> None:
+    """Dynamic int8 quantization of the MatMuls (per channel). Quantizing wav2vec2's
+    convolutions too (ConvInteger) made it ~2x *slower* with onnxruntime 1.32 on x86."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quiet = _DropFrom("onnxruntime")  # it logs a line per tensor on the root logger
+    logging.getLogger().addFilter(quiet)
+    try:
+        quantize_dynamic(fp32, out, op_types_to_quantize=["MatMul"], per_channel=True,
+                         weight_type=QuantType.QInt8)
+    finally:
+        logging.getLogger().removeFilter(quiet)
+
+
+def session_options(threads: int) -> Any:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads or os.cpu_count() or 1
+    so.inter_op_num_threads = 1
+    # No spin-waiting between runs: it burns a core the VAD loop, TTS and matcher need.
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3  # errors only
+    return so
+
+
+def open_session(path: Path, threads: int, error: type[AssistantError]) -> Any:
+    """An ONNX Runtime CPU session of a cached file; a corrupt file says what to delete."""
+    import onnxruntime as ort
+
+    try:
+        return ort.InferenceSession(str(path), session_options(threads),
+                                    providers=["CPUExecutionProvider"])
+    except Exception as exc:  # a truncated or foreign file: say where, and the fix
+        raise error(f"cannot open the cached ONNX model {path} ({exc}); delete "
+                    f"{path.parent} to rebuild it", code="onnx-cache") from exc
+
+
+__all__ = ["build_cached", "cache_key", "open_session", "quantize_matmul", "session_options"]
