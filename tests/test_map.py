@@ -42,16 +42,15 @@ def test_map_command_writes_a_png_of_every_question(
 
 
 def test_the_drawing_has_one_dot_per_question_coloured_by_answer(
-        tmp_path: Path, repo_qa: Path) -> None:
+        tmp_path: Path, repo_qa: Path, minilm: object) -> None:
     pytest.importorskip("matplotlib", reason="the web extra is not installed: pip install .[web]")
     from assistant.answerer import Answerer
-    from assistant.kb.embed import DEFAULT_MODEL, SentenceTransformerEmbedder
     from assistant.kb.knowledge import load_kb
     from assistant.kb.projection import QUERY_COLOUR
     from assistant.web.map_plot import Mapper, draw
 
     kb = load_kb(repo_qa)
-    answerer = Answerer(kb, SentenceTransformerEmbedder.load(DEFAULT_MODEL), "auto", tmp_path)
+    answerer = Answerer(kb, minilm, "auto", tmp_path)
     kmap = Mapper(answerer).map("who built you?")
     assert kmap.points.shape == (len(kb.questions), 2)
     fig = draw(kmap)

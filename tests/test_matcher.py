@@ -157,13 +157,11 @@ def test_speller_mends_words_against_the_knowledge_base() -> None:
 # --- the repository's qa.yaml through the real model -------------------------------------
 
 @pytest.fixture(scope="module")
-def answerer(tmp_path_factory: pytest.TempPathFactory) -> object:
+def answerer(tmp_path_factory: pytest.TempPathFactory, minilm: object) -> object:
     from assistant.answerer import Answerer
-    from assistant.kb.embed import DEFAULT_MODEL, SentenceTransformerEmbedder
 
     repo_qa = Path(__file__).resolve().parents[1] / "qa.yaml"
-    embedder = SentenceTransformerEmbedder.load(DEFAULT_MODEL)
-    return Answerer(load_kb(repo_qa), embedder, "auto", tmp_path_factory.mktemp("cache"))
+    return Answerer(load_kb(repo_qa), minilm, "auto", tmp_path_factory.mktemp("cache"))
 
 
 def _answer_question(answerer: object, text: str) -> str | None:

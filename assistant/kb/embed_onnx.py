@@ -1,0 +1,211 @@
+"""The sentence model through ONNX Runtime: the CPU default, because it starts without torch.
+
+Importing torch and sentence-transformers costs ~4 s and ~300 MB before the first question;
+ONNX Runtime and the ``tokenizers`` library cost a fraction of that. The model's transformer is
+exported once (torch + transformers, a few seconds for all-MiniLM-L6-v2) into
+``cache_dir/sentence-onnx/<key>/`` with its fast tokenizer; pooling and normalization are done
+here in numpy, as sentence-transformers' Pooling and Normalize modules do them. Models whose
+pipeline has other modules (a Dense layer, say) keep the torch runtime.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import KnowledgeError
+from ..onnx_cache import build_cached, cache_key, open_session
+
+log = logging.getLogger(__name__)
+
+RECIPE = 1  # bump when the export recipe changes: old caches are rebuilt
+OPSET = 17
+WEIGHTS = "model.safetensors"
+TRANSFORMER, POOLING, NORMALIZE = (f"sentence_transformers.models.{m}"
+                                   for m in ("Transformer", "Pooling", "Normalize"))
+POOLING_MODES = ("mean_tokens", "cls_token", "max_tokens", "mean_sqrt_len_tokens")
+BATCH = 64
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def pipeline_of(folder: Path) -> dict[str, Any] | None:
+    """``{"pooling", "max_tokens", "lower_case"}`` when the model is a transformer followed by
+    pooling (and normalization) that this module reproduces; None when it is anything else."""
+    modules: Any = [{"type": TRANSFORMER, "path": ""}, {"type": POOLING, "path": ""}]  # plain HF
+    if (folder / "modules.json").is_file():
+        try:
+            modules = json.loads((folder / "modules.json").read_text())
+        except (OSError, ValueError):
+            return None  # let sentence-transformers say what is wrong with it
+    if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules) or \
+            not modules or modules[0].get("type") != TRANSFORMER or \
+            modules[0].get("path") not in ("", None):
+        return None
+    pooling = "mean_tokens"
+    for module in modules[1:]:
+        if module.get("type") == POOLING:
+            conf = _read_json(folder / str(module.get("path", "")) / "config.json")
+            modes = [m for m in POOLING_MODES if conf.get(f"pooling_mode_{m}")]
+            others = [k for k, v in conf.items() if k.startswith("pooling_mode_") and v
+                      and k.removeprefix("pooling_mode_") not in POOLING_MODES]
+            if len(modes) > 1 or others:
+                return None  # concatenated or weighted poolings: leave them to torch
+            pooling = modes[0] if modes else "mean_tokens"
+        elif module.get("type") != NORMALIZE:
+            return None
+    st = _read_json(folder / "sentence_bert_config.json")
+    max_tokens = st.get("max_seq_length") or \
+        min(int(_read_json(folder / "tokenizer_config.json").get("model_max_length", 512)), 512)
+    return {"pooling": pooling, "max_tokens": int(max_tokens),
+            "lower_case": bool(st.get("do_lower_case", False))}
+
+
+def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    """(batch, tokens, dim) hidden states -> (batch, dim) unit vectors."""
+    m = mask[:, :, None].astype(np.float32)
+    if mode == "cls_token":
+        out = hidden[:, 0]
+    elif mode == "max_tokens":
+        out = np.where(m > 0, hidden, -1e9).max(axis=1)
+    else:
+        summed, count = (hidden * m).sum(axis=1), np.clip(m.sum(axis=1), 1e-9, None)
+        out = summed / (np.sqrt(count) if mode == "mean_sqrt_len_tokens" else count)
+    norm = np.linalg.norm(out, axis=1, keepdims=True)
+    return (out / np.clip(norm, 1e-12, None)).astype(np.float32)
+
+
+def onnx_dir(folder: Path, cache_dir: Path) -> Path:
+    return cache_dir / "sentence-onnx" / cache_key(folder, WEIGHTS,
+                                                    {"opset": OPSET, "recipe": RECIPE})
+
+
+def build_onnx(folder: Path, target: Path) -> None:
+    """Export the transformer to ``target`` (dynamic batch and length) with its tokenizer."""
+    for pkg in ("torch", "transformers", "onnx"):
+        if importlib.util.find_spec(pkg) is None:
+            raise KnowledgeError(f"converting the sentence model to ONNX needs the package "
+                                 f"'{pkg}'; install the neural extra or set matcher.runtime: "
+                                 "torch", code="missing-package")
+    size_mb = (folder / WEIGHTS).stat().st_size / 1e6
+    log.info("converting the sentence model to ONNX (once, ~%.0f s)...",
+             (0 if "torch" in sys.modules else 5) + size_mb / 30)
+    build_cached(target, folder, {}, RECIPE, lambda work: _export(folder, work),
+                 KnowledgeError, "set matcher.runtime: torch")
+
+
+def _export(folder: Path, work: Path) -> Path:
+    import warnings
+
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, use_fast=True)
+    if not tok.is_fast:
+        raise ValueError("the model has no fast tokenizer (tokenizer.json)")
+    tok.backend_tokenizer.save(str(work / "tokenizer.json"))
+    (work / "special.json").write_text(json.dumps(
+        {"pad_id": tok.pad_token_id or 0, "pad_token": tok.pad_token or "[PAD]"}))
+    model = AutoModel.from_pretrained(str(folder), use_safetensors=True,
+                                      trust_remote_code=False, local_files_only=True)
+    model.eval()
+    names = [n for n in tok.model_input_names
+             if n in ("input_ids", "attention_mask", "token_type_ids")]
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            return self.inner(**dict(zip(names, inputs, strict=True)))[0]
+
+    sample = tok(["a sentence to trace the model with", "and a shorter one"], padding=True,
+                 return_tensors="pt")
+    axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]}
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # the legacy exporter's deprecation/tracer notes
+        torch.onnx.export(Hidden(model), tuple(sample[n] for n in names),
+                          str(work / "model.onnx"), input_names=names, output_names=["hidden"],
+                          opset_version=OPSET, dynamo=False, dynamic_axes=axes)
+    return work / "model.onnx"
+
+
+class OnnxSentenceEmbedder:
+    """Sentence embeddings equal to sentence-transformers' (to ~1e-6) without torch."""
+
+    def __init__(self, session: Any, tokenizer: Any, pipeline: dict[str, Any],
+                 name: str) -> None:
+        self.session = session
+        self.tokenizer = tokenizer
+        self.pipeline = pipeline
+        self.name = name
+        self.inputs = [i.name for i in session.get_inputs()]
+
+    @classmethod
+    def load(cls, folder: Path, name: str, cache_dir: Path,
+             pipeline: dict[str, Any]) -> OnnxSentenceEmbedder:
+        target = onnx_dir(folder, cache_dir) / "model.onnx"
+        if not target.is_file():
+            build_onnx(folder, target)
+        from tokenizers import Tokenizer
+
+        try:
+            tokenizer = Tokenizer.from_file(str(target.parent / "tokenizer.json"))
+            special = json.loads((target.parent / "special.json").read_text())
+        except Exception as exc:  # tokenizers raises plain Exception
+            raise KnowledgeError(f"the cached sentence model in {target.parent} is incomplete "
+                                 f"({exc}); delete that folder to rebuild it",
+                                 code="onnx-cache") from exc
+        tokenizer.enable_truncation(max_length=pipeline["max_tokens"])
+        tokenizer.enable_padding(pad_id=int(special["pad_id"]), pad_token=special["pad_token"])
+        # One thread: a short sentence is too little work to share, and a second thread waits
+        # whenever the recognizer or TTS holds the other core.
+        embedder = cls(open_session(target, 1, KnowledgeError), tokenizer, pipeline, name)
+        embedder.embed(["warm up"])  # the first run is slow: pay it at start, not on a question
+        return embedder
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [t.lower() for t in texts] if self.pipeline["lower_case"] else list(texts)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # less padding per batch
+        rows: list[np.ndarray] = []
+        for start in _progress(range(0, len(texts), BATCH), len(texts)):
+            encodings = self.tokenizer.encode_batch([texts[i] for i in order[start:start + BATCH]])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask,
+                     "token_type_ids": np.array([e.type_ids for e in encodings], np.int64)}
+            hidden = self.session.run(None, {k: feeds[k] for k in self.inputs})[0]
+            rows.append(pool(hidden, mask, self.pipeline["pooling"]))
+        if not rows:
+            return np.zeros((0, 0), np.float32)
+        out = np.empty((len(texts), rows[0].shape[1]), np.float32)
+        out[order] = np.concatenate(rows)
+        return out
+
+
+def _progress(batches: range, n_texts: int) -> Any:
+    """A progress bar on a terminal for long jobs (a big qa.yaml's first embedding)."""
+    if n_texts <= 500 or importlib.util.find_spec("tqdm") is None:
+        return batches
+    from tqdm import tqdm
+
+    return tqdm(batches, desc="embedding questions", unit="batch", disable=None, leave=False)
+
+
+__all__ = ["OnnxSentenceEmbedder", "build_onnx", "onnx_dir", "pipeline_of", "pool"]
