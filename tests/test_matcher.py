@@ -97,6 +97,23 @@ def test_auto_threshold_separates_own_entry_from_the_others() -> None:
                                                      "blend", 1.0))
 
 
+def test_a_big_knowledge_base_is_calibrated_on_a_sample_to_the_same_threshold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leave-one-out over every phrasing is quadratic (a 100k-phrasing KB took minutes at
+    start-up); a fixed sample of them, each against the whole KB, gives the same threshold."""
+    import assistant.kb.calibrate as calibrate
+
+    vecs = clusters(300, 4, spread=0.9, seed=3)
+    entry_of = np.asarray(kb_of(*[4] * 300).question_entry)
+    full = auto_threshold(vecs, entry_of, "blend", 1.0)
+    monkeypatch.setattr(calibrate, "MAX_TRIALS", 400)
+    monkeypatch.setattr(calibrate, "_CELLS", 50_000)  # small steps: the chunking is exercised
+    sampled = auto_threshold(vecs, entry_of, "blend", 1.0)
+    assert len(trials(vecs, entry_of, "blend", 1.0).out_confidence) == 400
+    assert sampled == pytest.approx(full, abs=0.03)
+    assert auto_threshold(vecs, entry_of, "blend", 1.0) == sampled  # the sample is fixed
+
+
 def test_auto_threshold_without_repeated_phrasings() -> None:
     # one phrasing per entry: no in-scope trial; the threshold rejects 3/4 of the
     # out-of-scope trials (each phrasing against the other entries), and is at least 0.5

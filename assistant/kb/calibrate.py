@@ -23,7 +23,13 @@ from .matcher import centroids, combine, entry_starts, margins
 
 FALLBACK_THRESHOLD = 0.5  # a KB of one entry; also the floor when no entry has two phrasings
 SINGLE_QUANTILE = 0.75  # no entry with two phrasings: reject this share of the out-of-scope
-_CHUNK = 2048  # rows of the phrasing x phrasing similarity matrix computed at once
+MAX_TRIALS = 4000  # phrasings left out at most: a fixed random sample of a bigger KB
+_CELLS = 1 << 24  # similarities computed at once (64 MB of float32)
+
+
+def _chunk(n: int) -> int:
+    """Rows of the phrasing x phrasing similarity matrix per step, for ``n`` phrasings."""
+    return max(16, min(2048, _CELLS // max(n, 1)))
 
 
 class Trials(NamedTuple):
@@ -42,20 +48,34 @@ class Ambiguity(NamedTuple):
     other_score: float
 
 
-def _loo_scores(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
-                rows: slice) -> tuple[np.ndarray, np.ndarray]:
-    """Entry scores of phrasings ``rows`` with each one left out of its own entry, and the
+class _Kb(NamedTuple):
+    """A knowledge base's vectors and what every leave-one-out step needs of them."""
+
+    vecs: np.ndarray
+    entry_of: np.ndarray
+    starts: np.ndarray
+    sums: np.ndarray  # per entry: the sum of its phrasing vectors
+    centroids: np.ndarray
+
+    @classmethod
+    def of(cls, vecs: np.ndarray, entry_of: np.ndarray) -> _Kb:
+        vecs = np.asarray(vecs, dtype=np.float32)
+        starts = entry_starts(entry_of)
+        sums = np.add.reduceat(vecs, starts, axis=0) if len(vecs) else vecs
+        return cls(vecs, np.asarray(entry_of, dtype=np.int64), starts, sums,
+                   centroids(vecs, starts) if len(vecs) else vecs)
+
+
+def _loo_scores(kb: _Kb, scoring: str, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entry scores of phrasings ``idx`` with each one left out of its own entry, and the
     raw phrasing similarities (self excluded, as -inf)."""
-    starts = entry_starts(entry_of)
-    idx = np.arange(len(vecs))[rows]
-    q = vecs[idx]
-    sims = q @ vecs.T
+    q = kb.vecs[idx]
+    sims = q @ kb.vecs.T
     sims[np.arange(len(idx)), idx] = -np.inf
-    best = np.maximum.reduceat(sims, starts, axis=1)
-    sums = np.add.reduceat(vecs, starts, axis=0)
-    cen = q @ centroids(vecs, starts).T
-    own = entry_of[idx]
-    rest = sums[own] - q  # the own entry's phrasings without this one
+    best = np.maximum.reduceat(sims, kb.starts, axis=1)
+    cen = q @ kb.centroids.T
+    own = kb.entry_of[idx]
+    rest = kb.sums[own] - q  # the own entry's phrasings without this one
     norm = np.linalg.norm(rest, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cen[np.arange(len(idx)), own] = np.where(norm > 1e-6, np.sum(q * rest, axis=1) / norm,
@@ -65,15 +85,21 @@ def _loo_scores(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
 
 def trials(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
            margin_weight: float) -> Trials:
-    """The in-scope and out-of-scope leave-one-out trials of a knowledge base."""
+    """The in-scope and out-of-scope leave-one-out trials of a knowledge base: every
+    phrasing, or a fixed random sample of :data:`MAX_TRIALS` of a bigger one (each scored
+    against the whole KB), so calibration grows linearly with the KB, not quadratically."""
     vecs = np.asarray(vecs, dtype=np.float32)
     entry_of = np.asarray(entry_of, dtype=np.int64)
     n_entries = int(entry_of.max()) + 1 if entry_of.size else 0
     counts = np.bincount(entry_of, minlength=n_entries)
+    sample = np.arange(len(vecs))
+    if len(vecs) > MAX_TRIALS:
+        sample = np.sort(np.random.default_rng(0).choice(len(vecs), MAX_TRIALS, replace=False))
     correct, conf_in, conf_out = [], [], []
-    for lo in range(0, len(vecs), _CHUNK):
-        rows = slice(lo, min(lo + _CHUNK, len(vecs)))
-        scores, _ = _loo_scores(vecs, entry_of, scoring, rows)
+    step, kb = _chunk(len(vecs)), _Kb.of(vecs, entry_of)
+    for lo in range(0, len(sample), step):
+        rows = sample[lo:lo + step]
+        scores, _ = _loo_scores(kb, scoring, rows)
         own = entry_of[rows]
         others = np.ones_like(scores, dtype=bool)
         others[np.arange(len(own)), own] = False
@@ -113,10 +139,11 @@ def ambiguous_pairs(kb: KnowledgeBase, vecs: np.ndarray) -> list[Ambiguity]:
     entry_of = np.asarray(kb.question_entry, dtype=np.int64)
     questions = kb.questions
     found = []
-    for lo in range(0, len(vecs), _CHUNK):
-        rows = slice(lo, min(lo + _CHUNK, len(vecs)))
-        _, sims = _loo_scores(vecs, entry_of, "max", rows)
-        for r, i in enumerate(range(len(vecs))[rows]):
+    step, prepared = _chunk(len(vecs)), _Kb.of(vecs, entry_of)
+    for lo in range(0, len(vecs), step):
+        rows = np.arange(lo, min(lo + step, len(vecs)))
+        _, sims = _loo_scores(prepared, "max", rows)
+        for r, i in enumerate(rows):
             same = entry_of == entry_of[i]
             own = np.where(same, sims[r], -np.inf)
             other = np.where(same, -np.inf, sims[r])
