@@ -28,10 +28,8 @@ class Pyttsx3Synthesizer:
         except (RuntimeError, OSError) as exc:
             raise TtsError(f"pyttsx3 could not start a speech engine ({exc}); on Linux "
                            "`sudo apt install espeak-ng`", code="engine") from exc
-        self.engine.setProperty("rate", cfg.rate_wpm)
-        self.engine.setProperty("volume", cfg.volume)
-        if cfg.voice:
-            self.engine.setProperty("voice", self._find_voice(cfg.voice))
+        self.voice = self._find_voice(cfg.voice) if cfg.voice else None
+        self.rate_wpm, self.volume = cfg.rate_wpm, cfg.volume
 
     def _find_voice(self, wanted: str) -> str:
         voices = self.engine.getProperty("voices")
@@ -48,6 +46,12 @@ class Pyttsx3Synthesizer:
 
     def _render(self, text: str, out: Path) -> None:
         out.unlink(missing_ok=True)
+        # Set on every render: espeak-ng's parameters are global to the process, and every new
+        # pyttsx3 engine resets them (rate 200 wpm) behind the back of the existing ones.
+        self.engine.setProperty("rate", self.rate_wpm)
+        self.engine.setProperty("volume", self.volume)
+        if self.voice:
+            self.engine.setProperty("voice", self.voice)
         # The espeak driver prints "Audio saved to ..." on stdout; keep stdout for results.
         with contextlib.redirect_stdout(io.StringIO()):
             self.engine.save_to_file(text, str(out))
