@@ -199,7 +199,7 @@ def test_every_phrasing_of_qa_yaml_gets_its_own_answer(answerer: object) -> None
     ("what's your name", "What is your name?"),
     ("WHAT DO PEOPLE CALL YOU", "What is your name?"),
     ("what are you able to do", "What can you do?"),
-    ("do you upload my recordings to the internet", "How do you work?"),
+    ("do you upload my recordings to the internet", "Do you send my voice to the cloud?"),
     ("what's the time", "What time is it?"),
     ("tell me the current time please", "What time is it?"),
     ("which date is it", "What is the date today?"),
