@@ -123,11 +123,13 @@ def test_cache_is_reused_and_rebuilt_when_the_phrases_change(
     [folder] = cache_folders(tmp_path)
 
     import assistant.asr.pocketsphinx as module
+    import assistant.asr.pocketsphinx_grammar as grammar
 
     def no_build(*_: object) -> None:
         raise AssertionError("a valid cache must not be rebuilt")
 
     monkeypatch.setattr(module, "build_files", no_build)
+    monkeypatch.setattr(grammar, "build_files", no_build)
     rec = PocketsphinxRecognizer(cache_dir=tmp_path)
     rec.adapt(first)
     assert rec.transcribe(espeak_audio("who made you")).text == "who made you"
