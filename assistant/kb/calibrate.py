@@ -143,12 +143,11 @@ def ambiguous_pairs(kb: KnowledgeBase, vecs: np.ndarray) -> list[Ambiguity]:
     for lo in range(0, len(vecs), step):
         rows = np.arange(lo, min(lo + step, len(vecs)))
         _, sims = _loo_scores(prepared, "max", rows)
-        for r, i in enumerate(rows):
-            same = entry_of == entry_of[i]
-            own = np.where(same, sims[r], -np.inf)
-            other = np.where(same, -np.inf, sims[r])
-            j, k = int(np.argmax(own)), int(np.argmax(other))
-            if np.isfinite(own[j]) and np.isfinite(other[k]) and other[k] > own[j]:
-                found.append(Ambiguity(questions[i], float(own[j]), questions[k],
-                                       float(other[k])))
+        same = entry_of[rows][:, None] == entry_of[None, :]
+        own = np.where(same, sims, -np.inf).argmax(axis=1)
+        other = np.where(same, -np.inf, sims).argmax(axis=1)
+        own_s, other_s = sims[np.arange(len(rows)), own], sims[np.arange(len(rows)), other]
+        for r in np.flatnonzero(np.isfinite(own_s) & np.isfinite(other_s) & (other_s > own_s)):
+            found.append(Ambiguity(questions[rows[r]], float(own_s[r]), questions[other[r]],
+                                   float(other_s[r])))
     return sorted(found, key=lambda a: a.own_score - a.other_score)
