@@ -1,5 +1,9 @@
 """pyttsx3 (espeak-ng on Linux, SAPI5 on Windows, NSSpeech on macOS), rendered to a WAV file
-that we read back, so the pipeline controls playback and knows when speaking ends."""
+that we read back, so the pipeline controls playback and knows when speaking ends.
+
+Keep one synthesizer per process (the daemon's TTS thread): pyttsx3 hands every caller the
+same engine, espeak-ng's rate is global to the process, and with pyttsx3 2.99 a change of
+rate sometimes lands one render late, so two synthesizers with different rates interfere."""
 
 from __future__ import annotations
 
@@ -28,8 +32,10 @@ class Pyttsx3Synthesizer:
         except (RuntimeError, OSError) as exc:
             raise TtsError(f"pyttsx3 could not start a speech engine ({exc}); on Linux "
                            "`sudo apt install espeak-ng`", code="engine") from exc
-        self.voice = self._find_voice(cfg.voice) if cfg.voice else None
-        self.rate_wpm, self.volume = cfg.rate_wpm, cfg.volume
+        self.engine.setProperty("rate", cfg.rate_wpm)
+        self.engine.setProperty("volume", cfg.volume)
+        if cfg.voice:
+            self.engine.setProperty("voice", self._find_voice(cfg.voice))
 
     def _find_voice(self, wanted: str) -> str:
         voices = self.engine.getProperty("voices")
@@ -46,12 +52,6 @@ class Pyttsx3Synthesizer:
 
     def _render(self, text: str, out: Path) -> None:
         out.unlink(missing_ok=True)
-        # Set on every render: espeak-ng's parameters are global to the process, and every new
-        # pyttsx3 engine resets them (rate 200 wpm) behind the back of the existing ones.
-        self.engine.setProperty("rate", self.rate_wpm)
-        self.engine.setProperty("volume", self.volume)
-        if self.voice:
-            self.engine.setProperty("voice", self.voice)
         # The espeak driver prints "Audio saved to ..." on stdout; keep stdout for results.
         with contextlib.redirect_stdout(io.StringIO()):
             self.engine.save_to_file(text, str(out))
