@@ -10,6 +10,7 @@ is rebuilt and an unchanged one is never touched.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -25,17 +26,37 @@ from .errors import AssistantError
 log = logging.getLogger(__name__)
 
 
-def cache_key(folder: Path, weights: str, options: dict[str, Any]) -> str:
-    """Changes when the weights file (path, size, mtime), config.json or the options change."""
+def cache_key(folder: Path, weights: str, options: dict[str, Any],
+              files: tuple[str, ...] = ()) -> str:
+    """Changes when the weights file (path, size, mtime), the options, or the content of
+    config.json or of any of ``files`` (those that exist) change."""
     path = (folder / weights).resolve()
     st = path.stat()
     h = hashlib.sha256(json.dumps({"weights": str(path), "size": st.st_size,
                                    "mtime_ns": st.st_mtime_ns, **options},
                                   sort_keys=True).encode())
-    config = folder / "config.json"
-    if config.is_file():
-        h.update(config.read_bytes())
+    for name in ("config.json", *files):
+        if (folder / name).is_file():
+            h.update(name.encode() + b"\0" + (folder / name).read_bytes())
     return h.hexdigest()[:20]
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``; {} when it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def require(packages: tuple[str, ...], what: str, error: type[AssistantError],
+            fix: str) -> None:
+    """Raise ``error`` (code missing-package) naming the first of ``packages`` not installed."""
+    for pkg in packages:
+        if importlib.util.find_spec(pkg) is None:
+            raise error(f"{what} needs the package '{pkg}'; install the neural extra or {fix}",
+                        code="missing-package")
 
 
 def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: int,
@@ -45,10 +66,10 @@ def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: in
     and options (by any recipe), or from a source that has vanished, are pruned. A failure
     raises ``error`` (code ``onnx-build``) ending in ``fix``; no half-built file is left."""
     start = time.monotonic()
-    root = target.parent.parent
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    work: Path | None = None
     try:
+        target.parent.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent.parent))
         built = build(work)
         meta = {"source": str(source.resolve()), **options, "recipe": recipe,
                 "build_s": round(time.monotonic() - start, 1)}
@@ -60,12 +81,15 @@ def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: in
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(extra, target.parent / extra.name)
         os.replace(work / target.name, target)
-    except (RuntimeError, OSError, ValueError) as exc:  # an unexportable model, a full disk
+    except AssistantError:
+        raise
+    except Exception as exc:  # an unexportable model, a full disk, an unwritable cache_dir
         first = (str(exc).splitlines() or [""])[0]
         raise error(f"converting {source} to ONNX failed ({type(exc).__name__}: {first}); "
                     f"{fix}", code="onnx-build") from exc
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
     _prune(target.parent, str(source.resolve()), options)
     log.info("ONNX model ready in %.0f s: %s", time.monotonic() - start, target)
 
@@ -135,4 +159,5 @@ def open_session(path: Path, threads: int, error: type[AssistantError]) -> Any:
                     f"{path.parent} to rebuild it", code="onnx-cache") from exc
 
 
-__all__ = ["build_cached", "cache_key", "open_session", "quantize_matmul", "session_options"]
+__all__ = ["build_cached", "cache_key", "open_session", "quantize_matmul", "read_json", "require",
+           "session_options"]

@@ -197,3 +197,13 @@ def test_older_tokenizer_files_are_read(tmp_path: Path) -> None:
     vocab, blank, delimiter = read_vocab(tmp_path)
     assert vocab == {0: "|", 1: "A", 2: "[PAD]", 3: "<unk>"} and blank == 2 and delimiter == "|"
     assert not reads_normalized(tmp_path)
+
+
+def test_an_unwritable_cache_is_one_line_not_a_traceback(
+        tiny_wav2vec2: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be")
+    with pytest.raises(AsrError) as err:
+        load_recognizer(cfg(tiny_wav2vec2), cache_dir=blocked)
+    assert err.value.code == "onnx-build" and "asr.runtime: torch" in str(err.value)
+    assert "\n" not in str(err.value)

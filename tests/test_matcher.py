@@ -114,6 +114,14 @@ def test_a_big_knowledge_base_is_calibrated_on_a_sample_to_the_same_threshold(
     assert auto_threshold(vecs, entry_of, "blend", 1.0) == sampled  # the sample is fixed
 
 
+def test_a_single_phrasing_entry_is_never_called_ambiguous() -> None:
+    """It has no other phrasing of its own to be closer to."""
+    vecs = unit([1, 0, 0], [0.9, 0.1, 0], [0.95, 0.05, 0], [0, 1, 0], [0, 0.9, 0.1])
+    kb = kb_of(2, 1, 2)
+    flagged = {a.question for a in ambiguous_pairs(kb, vecs)}
+    assert kb.questions[2] not in flagged
+
+
 def test_auto_threshold_without_repeated_phrasings() -> None:
     # one phrasing per entry: no in-scope trial; the threshold rejects 3/4 of the
     # out-of-scope trials (each phrasing against the other entries), and is at least 0.5

@@ -10,11 +10,8 @@ vocabulary comes from the tokenizer's JSON files. Start-up is then ~0.6 s instea
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import logging
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,14 @@ import numpy as np
 from ..audio.types import Audio
 from ..config import AsrConfig
 from ..errors import AsrError
-from ..onnx_cache import build_cached, cache_key, open_session, quantize_matmul
+from ..onnx_cache import (
+    build_cached,
+    cache_key,
+    open_session,
+    quantize_matmul,
+    read_json,
+    require,
+)
 from . import Transcript
 from .ctc import PhraseBias
 from .wav2vec2 import WEIGHTS, CtcTranscriber, _missing_model, weights_on_disk
@@ -58,10 +62,8 @@ def onnx_path(folder: Path, cache_dir: Path, quantize: str) -> Path:
 def build_onnx(folder: Path, target: Path, quantize: str) -> None:
     """Export ``folder``'s Wav2Vec2ForCTC to ``target`` (dynamic time axis), int8-quantizing the
     MatMuls when asked (see onnx_cache.quantize_matmul). Written atomically, once."""
-    for pkg in ("torch", "transformers", "onnx"):
-        if importlib.util.find_spec(pkg) is None:
-            raise AsrError(f"converting wav2vec2 to ONNX needs the package '{pkg}'; install "
-                           "the neural extra or set asr.runtime: torch", code="missing-package")
+    require(("torch", "transformers", "onnx"), "converting wav2vec2 to ONNX", AsrError,
+            "set asr.runtime: torch")
     size_mb = (folder / WEIGHTS).stat().st_size / 1e6
     estimate = (0 if "torch" in sys.modules else 5) + size_mb / (15 if quantize == "int8" else 30)
     log.info("converting wav2vec2 to ONNX %s (once, ~%.0f s)...",
@@ -113,28 +115,6 @@ def _export(folder: Path, out: Path) -> None:
                                         OUTPUT: {0: "batch", 1: "frames"}})
 
 
-def _prune(keep: Path, source: str, quantize: str) -> None:
-    """Drop other entries built from the same model and options, or from a vanished model."""
-    for entry in keep.parent.iterdir():
-        if entry == keep or not entry.is_dir() or entry.name.startswith(".build-"):
-            continue
-        try:
-            meta = json.loads((entry / "meta.json").read_text())
-        except (OSError, ValueError):
-            continue
-        if (meta.get("source") == source and meta.get("quantize") == quantize) or \
-                not Path(str(meta.get("source"))).exists():
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _token(value: Any, default: str) -> str:
     """A special token as saved by either transformers 4 (str) or older dict forms."""
     if isinstance(value, dict):
@@ -144,24 +124,24 @@ def _token(value: Any, default: str) -> str:
 
 def read_vocab(folder: Path) -> tuple[dict[int, str], int, str]:
     """(id -> token, blank id, word delimiter) from vocab.json and the tokenizer config."""
-    vocab_file = _read_json(folder / "vocab.json")
+    vocab_file = read_json(folder / "vocab.json")
     if not vocab_file:
         raise AsrError(f"{folder}: no readable vocab.json; the ONNX runtime needs the CTC "
                        "tokenizer's files (or set asr.runtime: torch)", code="model-missing")
     if all(isinstance(v, dict) for v in vocab_file.values()):  # multilingual: {lang: vocab}
-        tok_cfg = _read_json(folder / "tokenizer_config.json")
+        tok_cfg = read_json(folder / "tokenizer_config.json")
         vocab_file = vocab_file.get(str(tok_cfg.get("target_lang")), {})
     vocab = {int(i): str(t) for t, i in vocab_file.items()}
-    tok_cfg = _read_json(folder / "tokenizer_config.json")
+    tok_cfg = read_json(folder / "tokenizer_config.json")
     for i, entry in (tok_cfg.get("added_tokens_decoder") or {}).items():
         vocab.setdefault(int(i), _token(entry, ""))
-    special = _read_json(folder / "special_tokens_map.json")
+    special = read_json(folder / "special_tokens_map.json")
     pad = _token(tok_cfg.get("pad_token") or special.get("pad_token"), "<pad>")
     by_token = {t: i for i, t in vocab.items()}
     if pad in by_token:
         blank = by_token[pad]
     else:
-        blank = int(_read_json(folder / "config.json").get("pad_token_id") or 0)
+        blank = int(read_json(folder / "config.json").get("pad_token_id") or 0)
     delimiter = _token(tok_cfg.get("word_delimiter_token"), "|")
     return vocab, blank, delimiter
 
@@ -169,9 +149,9 @@ def read_vocab(folder: Path) -> tuple[dict[int, str], int, str]:
 def reads_normalized(folder: Path) -> bool:
     """The feature extractor's do_normalize (preprocessor_config.json, or transformers 5's
     processor_config.json)."""
-    pre = _read_json(folder / "preprocessor_config.json")
+    pre = read_json(folder / "preprocessor_config.json")
     if "do_normalize" not in pre:
-        pre = _read_json(folder / "processor_config.json").get("feature_extractor") or {}
+        pre = read_json(folder / "processor_config.json").get("feature_extractor") or {}
     return bool(pre.get("do_normalize", True))
 
 

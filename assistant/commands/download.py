@@ -61,8 +61,13 @@ def convert(cfg: Any) -> list[str]:
     lines = []
     m, a = cfg.matcher, cfg.asr
     if m.runtime == "onnx" and m.device == "cpu":
-        load_embedder(m.model, m.device, m.runtime, cfg.cache_path)
-        lines.append(f"sentence model: ready for ONNX Runtime (cache: {cfg.cache_path})")
+        from ..kb.embed_onnx import OnnxSentenceEmbedder
+
+        if isinstance(load_embedder(m.model, m.device, m.runtime, cfg.cache_path),
+                      OnnxSentenceEmbedder):
+            lines.append(f"sentence model: ready for ONNX Runtime (cache: {cfg.cache_path})")
+        else:
+            lines.append("sentence model: runs on torch (see the log above for why)")
     if a.backend != "pocketsphinx" and a.runtime == "onnx" and a.device == "cpu" and \
             weights_on_disk(a.model):
         from ..asr.wav2vec2_onnx import Wav2Vec2OnnxRecognizer

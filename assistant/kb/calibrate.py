@@ -144,9 +144,10 @@ def ambiguous_pairs(kb: KnowledgeBase, vecs: np.ndarray) -> list[Ambiguity]:
         rows = np.arange(lo, min(lo + step, len(vecs)))
         _, sims = _loo_scores(prepared, "max", rows)
         same = entry_of[rows][:, None] == entry_of[None, :]
-        own = np.where(same, sims, -np.inf).argmax(axis=1)
-        other = np.where(same, -np.inf, sims).argmax(axis=1)
-        own_s, other_s = sims[np.arange(len(rows)), own], sims[np.arange(len(rows)), other]
+        own_s = np.where(same, sims, -np.inf).max(axis=1)  # -inf: no other own phrasing
+        others = np.where(same, -np.inf, sims)
+        other = others.argmax(axis=1)
+        other_s = others[np.arange(len(rows)), other]
         for r in np.flatnonzero(np.isfinite(own_s) & np.isfinite(other_s) & (other_s > own_s)):
             found.append(Ambiguity(questions[rows[r]], float(own_s[r]), questions[other[r]],
                                    float(other_s[r])))

@@ -75,10 +75,17 @@ def load_embedder(model: str, device: str = "cpu", runtime: str = "onnx",
         if folder is None:
             raise _missing(model, "no model.safetensors")
         pipeline = pipeline_of(folder)
-        if pipeline is not None:
-            return OnnxSentenceEmbedder.load(folder, model, cache_dir, pipeline)
-        log.info("sentence model %s has modules the ONNX runtime does not reproduce; using "
-                 "torch", model)
+        if pipeline is None:
+            log.info("sentence model %s has modules the ONNX runtime does not reproduce; "
+                     "using torch", model)
+        else:
+            try:
+                return OnnxSentenceEmbedder.load(folder, model, cache_dir, pipeline)
+            except KnowledgeError as exc:
+                if exc.code != "onnx-build" or \
+                        importlib.util.find_spec("sentence_transformers") is None:
+                    raise
+                log.warning("%s; using torch for the sentence model this time", exc)
     return SentenceTransformerEmbedder.load(model, device)
 
 

@@ -21,55 +21,69 @@ from typing import Any
 import numpy as np
 
 from ..errors import KnowledgeError
-from ..onnx_cache import build_cached, cache_key, open_session
+from ..onnx_cache import build_cached, cache_key, open_session, read_json, require
 
 log = logging.getLogger(__name__)
 
 RECIPE = 1  # bump when the export recipe changes: old caches are rebuilt
 OPSET = 17
 WEIGHTS = "model.safetensors"
-TRANSFORMER, POOLING, NORMALIZE = (f"sentence_transformers.models.{m}"
-                                   for m in ("Transformer", "Pooling", "Normalize"))
 POOLING_MODES = ("mean_tokens", "cls_token", "max_tokens", "mean_sqrt_len_tokens")
+# sentence-transformers 6 writes one "pooling_mode" string instead of pooling_mode_* flags
+MODE_NAMES = {"mean": "mean_tokens", "cls": "cls_token", "max": "max_tokens",
+              "mean_sqrt_len_tokens": "mean_sqrt_len_tokens"}
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                   "vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model",
+                   "spiece.model", "added_tokens.json")
 BATCH = 64
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+def _kind(module: dict[str, Any]) -> str:
+    """"Transformer", "Pooling", "Normalize", ... from the module's class path (any version)."""
+    return str(module.get("type", "")).rsplit(".", 1)[-1]
+
+
+def _pooling(conf: dict[str, Any]) -> str | None:
+    """The one pooling mode of a Pooling config, in either format; None if it is another or
+    several (concatenated, weighted, last token): those are left to torch."""
+    if "pooling_mode" in conf:
+        mode = conf["pooling_mode"]
+        mode = mode[0] if isinstance(mode, list) and len(mode) == 1 else mode
+        return MODE_NAMES.get(mode) if isinstance(mode, str) else None
+    flags = [k.removeprefix("pooling_mode_") for k, v in conf.items()
+             if k.startswith("pooling_mode_") and v]
+    if len(flags) > 1 or any(f not in POOLING_MODES for f in flags):
+        return None
+    return flags[0] if flags else "mean_tokens"
 
 
 def pipeline_of(folder: Path) -> dict[str, Any] | None:
     """``{"pooling", "max_tokens", "lower_case"}`` when the model is a transformer followed by
-    pooling (and normalization) that this module reproduces; None when it is anything else."""
-    modules: Any = [{"type": TRANSFORMER, "path": ""}, {"type": POOLING, "path": ""}]  # plain HF
-    if (folder / "modules.json").is_file():
+    pooling (and normalization) that this module reproduces; None when it is anything else
+    (other modules, other poolings, a default prompt)."""
+    modules: Any = [{"type": "Transformer", "path": ""}, {"type": "Pooling", "path": ""}]
+    if (folder / "modules.json").is_file():  # else a plain HF model: mean pooling
         try:
             modules = json.loads((folder / "modules.json").read_text())
         except (OSError, ValueError):
             return None  # let sentence-transformers say what is wrong with it
-    if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules) or \
-            not modules or modules[0].get("type") != TRANSFORMER or \
-            modules[0].get("path") not in ("", None):
+    if not isinstance(modules, list) or not modules or \
+            not all(isinstance(m, dict) for m in modules) or \
+            _kind(modules[0]) != "Transformer" or modules[0].get("path") not in ("", None):
         return None
-    pooling = "mean_tokens"
+    if read_json(folder / "config_sentence_transformers.json").get("default_prompt_name"):
+        return None  # a prompt is prepended to every text: sentence-transformers knows how
+    pooling: str | None = "mean_tokens"
     for module in modules[1:]:
-        if module.get("type") == POOLING:
-            conf = _read_json(folder / str(module.get("path", "")) / "config.json")
-            modes = [m for m in POOLING_MODES if conf.get(f"pooling_mode_{m}")]
-            others = [k for k, v in conf.items() if k.startswith("pooling_mode_") and v
-                      and k.removeprefix("pooling_mode_") not in POOLING_MODES]
-            if len(modes) > 1 or others:
-                return None  # concatenated or weighted poolings: leave them to torch
-            pooling = modes[0] if modes else "mean_tokens"
-        elif module.get("type") != NORMALIZE:
+        if _kind(module) == "Pooling":
+            pooling = _pooling(read_json(folder / str(module.get("path", "")) / "config.json"))
+        elif _kind(module) != "Normalize":
             return None
-    st = _read_json(folder / "sentence_bert_config.json")
-    max_tokens = st.get("max_seq_length") or \
-        min(int(_read_json(folder / "tokenizer_config.json").get("model_max_length", 512)), 512)
+    if pooling is None:
+        return None
+    st = read_json(folder / "sentence_bert_config.json")
+    tok = read_json(folder / "tokenizer_config.json")
+    max_tokens = st.get("max_seq_length") or min(int(tok.get("model_max_length", 512)), 512)
     return {"pooling": pooling, "max_tokens": int(max_tokens),
             "lower_case": bool(st.get("do_lower_case", False))}
 
@@ -89,17 +103,15 @@ def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
 
 
 def onnx_dir(folder: Path, cache_dir: Path) -> Path:
-    return cache_dir / "sentence-onnx" / cache_key(folder, WEIGHTS,
-                                                    {"opset": OPSET, "recipe": RECIPE})
+    """Rebuilt when the weights, config.json or the tokenizer's files change."""
+    key = cache_key(folder, WEIGHTS, {"opset": OPSET, "recipe": RECIPE}, TOKENIZER_FILES)
+    return cache_dir / "sentence-onnx" / key
 
 
 def build_onnx(folder: Path, target: Path) -> None:
     """Export the transformer to ``target`` (dynamic batch and length) with its tokenizer."""
-    for pkg in ("torch", "transformers", "onnx"):
-        if importlib.util.find_spec(pkg) is None:
-            raise KnowledgeError(f"converting the sentence model to ONNX needs the package "
-                                 f"'{pkg}'; install the neural extra or set matcher.runtime: "
-                                 "torch", code="missing-package")
+    require(("torch", "transformers", "onnx"), "converting the sentence model to ONNX",
+            KnowledgeError, "set matcher.runtime: torch")
     size_mb = (folder / WEIGHTS).stat().st_size / 1e6
     log.info("converting the sentence model to ONNX (once, ~%.0f s)...",
              (0 if "torch" in sys.modules else 5) + size_mb / 30)
@@ -156,6 +168,8 @@ class OnnxSentenceEmbedder:
         self.pipeline = pipeline
         self.name = name
         self.inputs = [i.name for i in session.get_inputs()]
+        width = session.get_outputs()[0].shape[-1]
+        self.dim = width if isinstance(width, int) else 0
 
     @classmethod
     def load(cls, folder: Path, name: str, cache_dir: Path,
@@ -193,7 +207,7 @@ class OnnxSentenceEmbedder:
             hidden = self.session.run(None, {k: feeds[k] for k in self.inputs})[0]
             rows.append(pool(hidden, mask, self.pipeline["pooling"]))
         if not rows:
-            return np.zeros((0, 0), np.float32)
+            return np.zeros((0, self.dim), np.float32)
         out = np.empty((len(texts), rows[0].shape[1]), np.float32)
         out[order] = np.concatenate(rows)
         return out
