@@ -17,6 +17,9 @@ class AssistantError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # keeps the code across processes
+        return type(self), (self.message, self.code)
+
 
 class ConfigError(AssistantError):
     """config.yaml or a command-line value is wrong."""

@@ -9,6 +9,7 @@ is rebuilt and an unchanged one is never touched.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import importlib.util
 import json
@@ -70,7 +71,7 @@ def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: in
     try:
         target.parent.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent.parent))
-        built = build(work)
+        built = _in_child(build, work)
         meta = {"source": str(source.resolve()), **options, "recipe": recipe,
                 "build_s": round(time.monotonic() - start, 1)}
         (work / "meta.json").write_text(json.dumps(meta))
@@ -92,6 +93,15 @@ def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: in
             shutil.rmtree(work, ignore_errors=True)
     _prune(target.parent, str(source.resolve()), options)
     log.info("ONNX model ready in %.0f s: %s", time.monotonic() - start, target)
+
+
+def _in_child(build: Callable[[Path], Path], work: Path) -> Path:
+    """Run the conversion in a fresh interpreter: torch and transformers, which only the
+    conversion needs, never load into the daemon (~450 MB it would carry until restarted)."""
+    import multiprocessing
+
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(build, work).result()
 
 
 def _prune(keep: Path, source: str, options: dict[str, Any]) -> None:

