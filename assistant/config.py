@@ -101,8 +101,9 @@ class MatcherConfig:
     runtime: str = _f(
         "onnx", "Sentence-model engine on the CPU: onnx (ONNX Runtime; converted once into "
         "cache_dir, then starts without importing torch: ~3 s sooner and ~300 MB smaller) or "
-        "torch (sentence-transformers). matcher.device cuda, and models with modules other "
-        "than pooling and normalization, use torch.", choices=("onnx", "torch"))
+        "torch (sentence-transformers). Torch is used anyway for matcher.device cuda, sharded "
+        "weights, a default prompt, poolings other than mean/cls/max, extra modules, or when "
+        "the conversion fails (logged).", choices=("onnx", "torch"))
 
     def __post_init__(self) -> None:
         if isinstance(self.threshold, str) and self.threshold != "auto":

@@ -5,6 +5,10 @@ and the session options every ONNX model here runs with.
 Layout: ``cache_dir/<kind>/<key>/{model.onnx, meta.json, ...}``. The key hashes the weights
 file's path, size and mtime, the model's config.json and the build options, so a changed model
 is rebuilt and an unchanged one is never touched.
+
+The conversion runs in a spawned child process, which re-imports the program's main module:
+a script that converts must keep its work under ``if __name__ == "__main__":`` (the
+``assistant`` command and the benchmarks do).
 """
 
 from __future__ import annotations
@@ -71,7 +75,8 @@ def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: in
     work: Path | None = None
     try:
         target.parent.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent.parent))
+        _sweep_dead_builds(target.parent.parent)
+        work = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=target.parent.parent))
         built = _in_child(build, work)
         meta = {"source": str(source.resolve()), **options, "recipe": recipe,
                 "build_s": round(time.monotonic() - start, 1)}
@@ -86,7 +91,9 @@ def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: in
     except AssistantError:
         raise
     except Exception as exc:  # an unexportable model, a full disk, an unwritable cache_dir
-        first = (str(exc).splitlines() or [""])[0]
+        if isinstance(exc, cf.process.BrokenProcessPool):
+            exc = RuntimeError("the conversion process died (out of memory?)")
+        first = next((line for line in str(exc).splitlines() if line.strip()), "")
         raise error(f"converting {source} to ONNX failed ({type(exc).__name__}: {first}); "
                     f"{fix}", code="onnx-build") from exc
     finally:
@@ -98,22 +105,53 @@ def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: in
 
 def _in_child(build: Callable[[Path], Path], work: Path) -> Path:
     """Run the conversion in a fresh interpreter: torch and transformers, which only the
-    conversion needs, never load into the daemon (~450 MB it would carry until restarted)."""
+    conversion needs, never load into the daemon (~450 MB it would carry until restarted).
+    The child dies with the parent and leaves after its one task."""
     import multiprocessing
 
-    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(build, work).result()
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=_die_with_parent, max_tasks_per_child=1) as pool:
+        return pool.submit(_run, build, work).result()
+
+
+def _run(build: Callable[[Path], Path], work: Path) -> Path:
+    """In the child: errors that may not survive pickling come back as one RuntimeError."""
+    try:
+        return build(work)
+    except AssistantError:
+        raise
+    except Exception as exc:
+        first = next((line for line in str(exc).splitlines() if line.strip()), "")
+        raise RuntimeError(f"{type(exc).__name__}: {first}") from None
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel stops the child when the process that started it dies."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _sweep_dead_builds(root: Path) -> None:
+    """Remove ``.build-<pid>-*`` folders whose process is gone (a build killed half-way)."""
+    for entry in root.glob(".build-*"):
+        pid = entry.name.split("-")[1] if entry.name.count("-") >= 2 else ""
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            pass  # alive, owned by another user
 
 
 def _prune(keep: Path, source: str, options: dict[str, Any]) -> None:
     """Drop other entries built from the same source and options, or from a vanished source."""
     for entry in keep.parent.iterdir():
-        if entry == keep or not entry.is_dir():
-            continue
-        if entry.name.startswith(".build-"):  # a build killed half-way (a day is long enough)
-            with contextlib.suppress(OSError):
-                if time.time() - entry.stat().st_mtime > 86400:
-                    shutil.rmtree(entry, ignore_errors=True)
+        if entry == keep or not entry.is_dir() or entry.name.startswith(".build-"):
             continue
         try:
             meta = json.loads((entry / "meta.json").read_text())

