@@ -56,13 +56,12 @@ def read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def require(packages: tuple[str, ...], what: str, error: type[AssistantError],
-            fix: str) -> None:
+def require(packages: tuple[str, ...], what: str, error: type[AssistantError]) -> None:
     """Raise ``error`` (code missing-package) naming the first of ``packages`` not installed."""
     for pkg in packages:
         if importlib.util.find_spec(pkg) is None:
-            raise error(f"{what} needs the package '{pkg}'; install the neural extra or {fix}",
-                        code="missing-package")
+            raise error(f"{what} needs the package '{pkg}' (once, for the conversion); install "
+                        "the neural extra (see README)", code="missing-package")
 
 
 def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: int,

