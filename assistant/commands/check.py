@@ -35,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
           f"pre-roll {s.pre_roll_s}s, min speech {s.min_speech_s}s, hangover {s.hangover_s}s, "
           f"max {s.max_utterance_s}s")
     backend = resolve_backend(cfg.asr)
-    detail = cfg.asr.model if backend == "wav2vec2" else "bundled US-English model"
+    a = cfg.asr
+    onnx = a.runtime == "onnx" and a.device == "cpu"
+    detail = (f"{a.model}, {'ONNX Runtime ' + a.quantize if onnx else 'torch ' + a.device}"
+              if backend == "wav2vec2" else "bundled US-English model")
     print(f"recognizer: {backend} ({detail}){' [auto]' if cfg.asr.backend == 'auto' else ''}")
     if backend == "pocketsphinx":
         from ..asr.pocketsphinx import missing_words
@@ -65,6 +68,10 @@ def report_ambiguity(cfg: Any, kb: Any) -> None:
 
     m = cfg.matcher
     embedder = load_embedder(m.model, m.device, m.runtime, cfg.cache_path)
+    from ..kb.embed_onnx import OnnxSentenceEmbedder
+
+    engine = "ONNX Runtime" if isinstance(embedder, OnnxSentenceEmbedder) else "torch"
+    print(f"sentence:   runs on {engine} (matcher.runtime {m.runtime})")
     answerer = answerer_for(cfg, kb, embedder)
     print(f"threshold:  {answerer.matcher.threshold:.3f}"
           f"{' (calibrated from the knowledge base)' if cfg.matcher.threshold == 'auto' else ''}")
