@@ -29,6 +29,24 @@ def join_with_silence(parts: list[Audio], gap_s: float, lead_s: float = 0.5) -> 
     return Audio(np.concatenate([x.samples for x in pieces]))
 
 
+class FixedRecognizer:
+    """A fake recognizer that hears the same text in every utterance ("" = nothing): for
+    tests of what happens around recognition."""
+
+    name = "fixed"
+
+    def __init__(self, text: str = "") -> None:
+        self.text = text
+
+    def adapt(self, phrases: object) -> None:
+        pass
+
+    def transcribe(self, audio: Audio) -> object:
+        from assistant.asr import Transcript
+
+        return Transcript(self.text, self.name)
+
+
 @pytest.fixture
 def speak(tmp_path: Path) -> Callable[..., Path]:
     """speak("text", voice="en-us", speed_wpm=150) -> path of a WAV holding that sentence."""
@@ -77,7 +95,7 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
-__all__ = ["espeak_audio", "join_with_silence", "read_audio"]
+__all__ = ["FixedRecognizer", "espeak_audio", "join_with_silence", "read_audio"]
 
 
 CHARS = list("abcdefghijklmnopqrstuvwxyz'")

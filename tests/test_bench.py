@@ -6,24 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.answerer import Answerer
-from assistant.asr import Transcript
 from assistant.audio.files import write_wav
-from assistant.audio.types import Audio
 from assistant.bench import e2e, stages
 from assistant.config import TtsConfig
 from assistant.kb.knowledge import load_kb
 from assistant.tts import SpeechThread
-from tests.conftest import REPO
-
-
-class Fixed:
-    name = "fixed"
-
-    def adapt(self, phrases: object) -> None:
-        pass
-
-    def transcribe(self, audio: Audio) -> Transcript:
-        return Transcript("what time is it", self.name)
+from tests.conftest import REPO, FixedRecognizer
 
 
 def test_e2e_times_every_question(tmp_path: Path, minilm: object) -> None:
@@ -31,7 +19,8 @@ def test_e2e_times_every_question(tmp_path: Path, minilm: object) -> None:
     speech = SpeechThread(TtsConfig(backend="espeak"))
     path = write_wav(tmp_path / "q.wav", e2e.spoken_questions(["what time is it", "who are you"],
                                                               gap_s=2.0))
-    result = e2e.e2e_ms(path, Fixed(), answerer, speech, "fast", speculative=True)
+    hears = FixedRecognizer("what time is it")
+    result = e2e.e2e_ms(path, hears, answerer, speech, "fast", speculative=True)
     speech.close()
     assert result["n"] == 2
     assert result["hangover_ms"] == 300

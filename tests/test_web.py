@@ -21,7 +21,7 @@ from assistant.commands.common import build_answerer, build_recognizer
 from assistant.config import load_config, with_overrides
 from assistant.pipeline import Pipeline
 from assistant.tts import SpeechThread
-from tests.conftest import espeak_audio, join_with_silence
+from tests.conftest import FixedRecognizer, espeak_audio, join_with_silence
 
 pytest.importorskip("gradio", reason="the web extra is not installed: pip install .[web]")
 from assistant.web.app import WebAssistant, build_app, launch  # noqa: E402
@@ -54,18 +54,6 @@ class Ears:
     def transcribe(self, audio: Audio) -> Transcript:
         self.heard.append(audio)
         return self.inner.transcribe(audio)
-
-
-class Deaf:
-    """For the test that starts the command but recognizes nothing (no model to load)."""
-
-    name = "deaf"
-
-    def adapt(self, phrases: Any) -> None:
-        pass
-
-    def transcribe(self, audio: Audio) -> Transcript:
-        return Transcript("", self.name)
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +238,7 @@ def test_non_local_host_warns(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     monkeypatch.setattr("assistant.web.app.launch",
                         lambda app, host, port, block=True: launched.append((host, port)) or "")
     monkeypatch.setattr(web_command, "build_recognizer",
-                        lambda cfg, phrases=None: Deaf())
+                        lambda cfg, phrases=None: FixedRecognizer())  # no model
     config = tmp_path / "config.yaml"
     config.write_text(f"qa_file: {REPO / 'qa.yaml'}\ncache_dir: {tmp_path / 'cache'}\n")
     assert main(["web", "--config", str(config), "--host", "0.0.0.0",
