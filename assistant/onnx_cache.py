@@ -92,9 +92,8 @@ def build_cached(target: Path, source: Path, options: dict[str, Any], recipe: in
     except Exception as exc:  # an unexportable model, a full disk, an unwritable cache_dir
         if isinstance(exc, cf.process.BrokenProcessPool):
             exc = RuntimeError("the conversion process died (out of memory?)")
-        first = next((line for line in str(exc).splitlines() if line.strip()), "")
-        raise error(f"converting {source} to ONNX failed ({type(exc).__name__}: {first}); "
-                    f"{fix}", code="onnx-build") from exc
+        raise error(f"converting {source} to ONNX failed ({_one_line(exc)}); {fix}",
+                    code="onnx-build") from exc
     finally:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
@@ -120,8 +119,13 @@ def _run(build: Callable[[Path], Path], work: Path) -> Path:
     except AssistantError:
         raise
     except Exception as exc:
-        first = next((line for line in str(exc).splitlines() if line.strip()), "")
-        raise RuntimeError(f"{type(exc).__name__}: {first}") from None
+        raise RuntimeError(_one_line(exc)) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    """``TypeName: first non-empty line of the message``."""
+    first = next((line for line in str(exc).splitlines() if line.strip()), "")
+    return f"{type(exc).__name__}: {first}"
 
 
 def _die_with_parent() -> None:
