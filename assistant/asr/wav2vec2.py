@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ import numpy as np
 from ..audio.types import Audio
 from ..config import AsrConfig
 from ..errors import AsrError
+from ..model_files import local_folder
 from . import Transcript
 from .ctc import PhraseBias
 
@@ -27,18 +27,7 @@ WEIGHTS = "model.safetensors"
 
 def weights_on_disk(model: str) -> bool:
     """True when the model loads without a network: a local folder, or the hub's cache."""
-    path = Path(os.path.expanduser(model))
-    if path.is_dir():
-        return (path / WEIGHTS).is_file()
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return False
-    try:
-        found = try_to_load_from_cache(model, WEIGHTS)
-    except Exception:  # a malformed id: not on disk either
-        return False
-    return isinstance(found, str)
+    return local_folder(model, (WEIGHTS,)) is not None
 
 
 def greedy_decode(ids: Sequence[int], vocab: Mapping[int, str], blank_id: int,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 from ..audio.types import Audio
 from ..config import AsrConfig
 from ..errors import AsrError
+from ..model_files import local_folder
 from ..onnx_cache import (
     build_cached,
     cache_key,
@@ -31,7 +31,7 @@ from ..onnx_cache import (
 )
 from . import Transcript
 from .ctc import PhraseBias
-from .wav2vec2 import WEIGHTS, CtcTranscriber, _missing_model, weights_on_disk
+from .wav2vec2 import WEIGHTS, CtcTranscriber, _missing_model
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +42,10 @@ INPUT, OUTPUT = "input_values", "logits"
 
 def model_folder(model: str) -> Path:
     """The folder holding the model's files: a local folder, or the hub cache's snapshot."""
-    if not weights_on_disk(model):
+    folder = local_folder(model, (WEIGHTS,))
+    if folder is None:
         raise _missing_model(model, FileNotFoundError(WEIGHTS))
-    path = Path(os.path.expanduser(model))
-    if path.is_dir():
-        return path
-    from huggingface_hub import try_to_load_from_cache
-
-    found = try_to_load_from_cache(model, WEIGHTS)
-    assert isinstance(found, str)  # weights_on_disk said so
-    return Path(found).parent
+    return folder
 
 
 def onnx_path(folder: Path, cache_dir: Path, quantize: str) -> Path:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import KnowledgeError
+from ..model_files import local_folder
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +43,7 @@ def bundled_model_dir(model: str) -> Path | None:
 def model_folder(model: str) -> Path | None:
     """The folder holding the sentence model's files on this machine: the bundled package, a
     local folder, or the Hugging Face cache's snapshot; None when it is not here."""
-    bundled = bundled_model_dir(model)
-    if bundled:
-        return bundled
-    path = Path(os.path.expanduser(model))
-    if path.is_dir():
-        return path if any((path / f).is_file() for f in WEIGHT_FILES) else None
-    if importlib.util.find_spec("huggingface_hub") is None:
-        return None
-    from huggingface_hub import try_to_load_from_cache
-
-    for name in WEIGHT_FILES:
-        try:
-            found = try_to_load_from_cache(model, name)
-        except Exception:  # a malformed id: not on disk either
-            return None
-        if isinstance(found, str):
-            return Path(found).parent
-    return None
+    return bundled_model_dir(model) or local_folder(model, WEIGHT_FILES)
 
 
 def load_embedder(model: str, device: str = "cpu", runtime: str = "onnx",
