@@ -2,9 +2,9 @@
 subprocess, reading a PulseAudio source through PortAudio and ALSA's pulse plugin, with
 ``NOTIFY_SOCKET`` and ``WATCHDOG_USEC`` set as systemd sets them.
 
-The test starts its own PulseAudio server (a unix socket in a temporary folder, nothing shared
-with a desktop session) with a null sink called ``mic``; its monitor is the default source, and
-``paplay -d mic`` speaks into it. Unloading the null sink is a microphone being unplugged.
+The test starts its own PulseAudio server (``assistant.bench.room.Room``: a unix socket in a
+temporary folder, nothing shared with a desktop session) with a null sink called ``mic``; its
+monitor is the default source, and ``paplay -d mic`` speaks into it. Unloading the null sink is a microphone being unplugged.
 The recognizer is the tiny random wav2vec2 from conftest, so transcripts are noise: the tests
 check what does not depend on them (one logged exchange per spoken question, and from which
 knowledge base the answer came: with ``threshold: -1`` every non-empty transcript gets the
@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,12 +28,10 @@ from typing import Any
 import pytest
 
 from assistant.audio.files import write_wav
+from assistant.bench.room import Room, RoomError, missing_tools
 from tests.conftest import espeak_audio
 
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(tool) for tool in ("pulseaudio", "pactl", "paplay")),
-    reason="needs PulseAudio (apt packages pulseaudio and pulseaudio-utils, which "
-    "`.ci/setup.sh --test` installs)")
+pytestmark = pytest.mark.skipif(missing_tools() is not None, reason=str(missing_tools()))
 
 STARTUP_S = 240.0  # importing torch and loading two models on a slow CI machine
 STEP_S = 60.0
@@ -47,96 +43,14 @@ def qa_text(tag: str, questions: list[str]) -> str:
             f'    questions: [{qs}]\n')
 
 
-class Pulse:
-    """A private PulseAudio server with a null sink 'mic' whose monitor is the microphone."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.socket = root / "native"
-        self.client_env = {**os.environ, "PULSE_SERVER": f"unix:{self.socket}"}
-        for key in ("PULSE_SINK", "PULSE_SOURCE"):
-            self.client_env.pop(key, None)
-        self.module: str | None = None
-        self.log = root / "pulseaudio.log"
-        home = root / "home"
-        runtime = root / "runtime"
-        for d in (home, runtime):
-            d.mkdir(mode=0o700)
-        server_env = {**self.client_env, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime),
-                      "PULSE_RUNTIME_PATH": str(runtime / "pulse"),
-                      "XDG_CONFIG_HOME": str(home / ".config")}
-        server_env.pop("PULSE_SERVER")
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1",
-                 "--disable-shm=yes", "--log-target=stderr", "-L",
-                 f"module-native-protocol-unix socket={self.socket} auth-anonymous=1"],
-                env=server_env, stdout=log, stderr=log)
-
-    def pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["pactl", *args], env=self.client_env, capture_output=True,
-                              text=True, check=check, timeout=30)
-
-    def wait_started(self) -> str | None:
-        """None when the server answers, else why not."""
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return f"pulseaudio exited with {self.proc.returncode}: {self.tail()}"
-            if self.pactl("info", check=False).returncode == 0:
-                return None
-            time.sleep(0.1)
-        return f"pulseaudio did not answer within 20 s: {self.tail()}"
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-1500:]
-
-    def plug(self) -> None:
-        self.module = self.pactl("load-module", "module-null-sink", "sink_name=mic",
-                                 "rate=16000", "channels=1").stdout.strip()
-        self.pactl("set-default-source", "mic.monitor")
-
-    def unplug(self) -> None:
-        assert self.module is not None
-        self.pactl("unload-module", self.module)
-        self.module = None
-
-    def say(self, wav: Path) -> None:
-        subprocess.run(["paplay", "-d", "mic", str(wav)], env=self.client_env, check=True,
-                       timeout=60)
-
-    def say_async(self, wav: Path) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(["paplay", "-d", "mic", str(wav)], env=self.client_env)
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @pytest.fixture(scope="module")
-def pulse() -> Iterator[Pulse]:
-    root = Path(tempfile.mkdtemp(prefix="assistant-pa-"))  # short: unix socket paths are
-    server = Pulse(root)                                      # limited to 107 bytes
+def pulse() -> Iterator[Room]:
     try:
-        why = server.wait_started()
-        if why:
-            pytest.skip(f"cannot start a PulseAudio server here: {why}")
-        server.plug()
-        probe = subprocess.run(
-            [sys.executable, "-c", "import sounddevice as sd; "
-             "print([d['name'] for d in sd.query_devices()])"],
-            env=server.client_env, capture_output=True, text=True, timeout=60)
-        if "pulse" not in probe.stdout:
-            pytest.skip("PortAudio does not see PulseAudio: ALSA's pulse plugin (apt package "
-                        f"libasound2-plugins) is missing? devices: {probe.stdout.strip()}")
-        yield server
-    finally:
-        server.close()
-        shutil.rmtree(root, ignore_errors=True)
+        room = Room.start()
+    except RoomError as exc:
+        pytest.skip(str(exc))
+    with room:
+        yield room
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +68,7 @@ def long_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class LiveDaemon:
     """`python -m assistant run` under a pretend systemd: a notify socket we read from."""
 
-    def __init__(self, folder: Path, pulse: Pulse, model: Path) -> None:
+    def __init__(self, folder: Path, pulse: Room, model: Path) -> None:
         self.folder = folder
         self.qa = folder / "qa.yaml"
         self.qa.write_text(qa_text("old", ["where do you live"]), encoding="utf-8")
@@ -171,7 +85,7 @@ class LiveDaemon:
         self._reading = True
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        env = {**pulse.client_env, "NOTIFY_SOCKET": str(folder / "notify.sock"),
+        env = {**pulse.env, "NOTIFY_SOCKET": str(folder / "notify.sock"),
                "WATCHDOG_USEC": "2000000", "PYTHONUNBUFFERED": "1"}
         for key in ("LOGS_DIRECTORY", "WATCHDOG_PID"):
             env.pop(key, None)
@@ -235,7 +149,7 @@ class LiveDaemon:
 
 
 @pytest.fixture
-def daemon(tmp_path: Path, pulse: Pulse, tiny_wav2vec2: Path) -> Iterator[LiveDaemon]:
+def daemon(tmp_path: Path, pulse: Room, tiny_wav2vec2: Path) -> Iterator[LiveDaemon]:
     if pulse.module is None:
         pulse.plug()
     d = LiveDaemon(tmp_path, pulse, tiny_wav2vec2)
@@ -250,10 +164,10 @@ def answers(records: list[dict[str, Any]]) -> list[str]:
     return [str(r["answer"]).split()[0] for r in records]  # "old" or "new"
 
 
-def test_microphone_unplugged_and_back(daemon: LiveDaemon, pulse: Pulse,
+def test_microphone_unplugged_and_back(daemon: LiveDaemon, pulse: Room,
                                        question_wav: Path) -> None:
     assert daemon.messages[0] == "READY=1\nSTATUS=listening"  # ready once audio flowed
-    pulse.say(question_wav)
+    pulse.play(question_wav)
     first = daemon.wait_exchanges(1)
     pulse.unplug()
     daemon.wait_for("STATUS=microphone lost", lambda: daemon.sent("STATUS=microphone lost") > 0)
@@ -262,7 +176,7 @@ def test_microphone_unplugged_and_back(daemon: LiveDaemon, pulse: Pulse,
     pulse.plug()
     daemon.wait_for("STATUS=listening after the microphone came back",
                     lambda: "STATUS=listening" in daemon.messages[lost_at:])
-    pulse.say(question_wav)
+    pulse.play(question_wav)
     records = daemon.wait_exchanges(2)
     code, _ = daemon.stop()
     assert code == 0
@@ -278,10 +192,10 @@ def test_microphone_unplugged_and_back(daemon: LiveDaemon, pulse: Pulse,
 
 
 def test_sighup_reloads_a_good_qa_yaml_and_keeps_the_old_one_when_broken(
-        daemon: LiveDaemon, pulse: Pulse, question_wav: Path, long_wav: Path) -> None:
+        daemon: LiveDaemon, pulse: Room, question_wav: Path, long_wav: Path) -> None:
     def ask() -> str:
         before = len(daemon.exchanges())
-        pulse.say(question_wav)
+        pulse.play(question_wav)
         return answers(daemon.wait_exchanges(before + 1))[before]
 
     assert ask() == "old"
@@ -289,7 +203,7 @@ def test_sighup_reloads_a_good_qa_yaml_and_keeps_the_old_one_when_broken(
                          encoding="utf-8")
     # reload while someone is speaking: that utterance is still heard and answered
     before, heard = len(daemon.exchanges()), daemon.sent("STATUS=hearing")
-    speaking = pulse.say_async(long_wav)
+    speaking = pulse.play_async(long_wav)
     daemon.wait_for("STATUS=hearing", lambda: daemon.sent("STATUS=hearing") > heard)
     daemon.proc.send_signal(signal.SIGHUP)
     daemon.wait_for("the reload", lambda: daemon.sent("STATUS=listening; 2 questions") > 0)
@@ -309,9 +223,9 @@ def test_sighup_reloads_a_good_qa_yaml_and_keeps_the_old_one_when_broken(
     assert daemon.sent("RELOADING=1") == 2
 
 
-def test_sigterm_mid_utterance_exits_0(daemon: LiveDaemon, pulse: Pulse,
+def test_sigterm_mid_utterance_exits_0(daemon: LiveDaemon, pulse: Room,
                                        long_wav: Path) -> None:
-    speaking = pulse.say_async(long_wav)
+    speaking = pulse.play_async(long_wav)
     try:
         daemon.wait_for("STATUS=hearing", lambda: daemon.sent("STATUS=hearing") > 0)
         code, seconds = daemon.stop()
