@@ -4,7 +4,8 @@ subprocess, reading a PulseAudio source through PortAudio and ALSA's pulse plugi
 
 The test starts its own PulseAudio server (``assistant.bench.room.Room``: a unix socket in a
 temporary folder, nothing shared with a desktop session) with a null sink called ``mic``; its
-monitor is the default source, and ``paplay -d mic`` speaks into it. Unloading the null sink is a microphone being unplugged.
+monitor is the default source, and ``paplay -d mic`` speaks into it. Unloading the null sink is
+a microphone being unplugged.
 The recognizer is the tiny random wav2vec2 from conftest, so transcripts are noise: the tests
 check what does not depend on them (one logged exchange per spoken question, and from which
 knowledge base the answer came: with ``threshold: -1`` every non-empty transcript gets the
@@ -14,7 +15,6 @@ only entry's answer, and an empty one the fallback; both say "old" or "new").
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
