@@ -57,6 +57,13 @@ class VadConfig:
         None, "Silence that ends an utterance; null = preset.", lo=0.05, hi=5)
     max_utterance_s: float | None = _f(
         None, "An utterance is cut at this length; null = preset.", lo=1, hi=120)
+    noise_gate_db: float = _f(
+        6.0, "A frame is speech only this many dB above the quietest frame of the last "
+        "noise_window_s (and when webrtcvad says so): steady noise that starts after speech "
+        "(a fan, a tap) no longer holds the utterance open. 0 = off.", lo=0, hi=40)
+    noise_window_s: float = _f(
+        0.6, "How far back the noise floor looks; steady noise ends an utterance after about "
+        "this long plus the hangover.", lo=0.1, hi=10)
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,15 @@ class MatcherConfig:
                               "confidence; 0 = score alone.", lo=0, hi=5)
     normalize: bool = _f(True, "Lower-case, expand contractions, spell out numbers and drop "
                          "punctuation in phrasings and queries before embedding.")
+    fallback_on: str = _f(
+        "words", "When the fallback answer is spoken: words = only when words were recognised "
+        "but no answer fits (an utterance with no words is ignored, silently); always = for "
+        "every utterance, noise included; never = only real answers are spoken.",
+        choices=("words", "always", "never"))
+    quiet_below: float | str = _f(
+        "auto", "With fallback_on words: below this confidence the fallback is not spoken "
+        "either (talk in the room not meant for the assistant); 'auto' = threshold - 0.08; "
+        "-2 = always speak the fallback.", lo=-2, hi=3)
     device: str = _f("cpu", "Torch device for the sentence model.", choices=("cpu", "cuda"))
     runtime: str = _f(
         "onnx", "Sentence-model engine on the CPU: onnx (ONNX Runtime; converted once into "
@@ -106,9 +122,11 @@ class MatcherConfig:
         "the conversion fails (logged).", choices=("onnx", "torch"))
 
     def __post_init__(self) -> None:
-        if isinstance(self.threshold, str) and self.threshold != "auto":
-            raise ConfigError(f"field 'matcher.threshold' is {self.threshold!r}; use a number "
-                              "or 'auto'", code="bad-value")
+        for name in ("threshold", "quiet_below"):
+            value = getattr(self, name)
+            if isinstance(value, str) and value != "auto":
+                raise ConfigError(f"field 'matcher.{name}' is {value!r}; use a number or "
+                                  "'auto'", code="bad-value")
 
 
 @dataclass(frozen=True)

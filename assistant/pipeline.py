@@ -18,6 +18,7 @@ from .asr import Recognizer
 from .audio.sinks import Sink
 from .audio.types import Audio
 from .errors import AssistantError
+from .quiet import QuietPolicy
 from .tts import SpeechThread
 
 log = logging.getLogger("assistant.exchange")
@@ -36,19 +37,21 @@ class Exchange:
     error: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     speech_end_ms: float | None = None  # stream time the speaker stopped (daemon only)
+    ignored: str | None = None  # why nothing is spoken (QuietPolicy), e.g. "no words"
 
     @property
     def answer(self) -> str | None:
-        return self.reply.answer if self.reply else None
+        """What is spoken: None when nothing is (no reply, or the utterance is ignored)."""
+        return self.reply.answer if self.reply and not self.ignored else None
 
     def as_dict(self) -> dict[str, Any]:
         reply = self.reply.as_dict() if self.reply else {}
         return {
             "time": self.time, "duration_s": round(self.audio.duration_s, 3),
             "transcript": self.transcript, "question": reply.get("question"),
-            "score": reply.get("score"), "answer": reply.get("answer"),
+            "score": reply.get("score"), "answer": self.answer,
             "fallback": reply.get("fallback", True), "top": reply.get("top", []),
-            "error": self.error,
+            "ignored": self.ignored, "error": self.error,
             "latency_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 
@@ -56,6 +59,9 @@ class Exchange:
         t = " ".join(f"{k}={v:.0f}ms" for k, v in self.timings_ms.items())
         if self.error:
             return f"utterance {self.audio.duration_s:.1f}s: error: {self.error} | {t}"
+        if self.ignored:
+            return (f"ignored ({self.ignored}): {self.audio.duration_s:.1f}s utterance, heard "
+                    f"{self.transcript!r}; nothing said | {t}")
         r = self.reply
         top = ", ".join(f"{c.question!r} {c.score:.2f}" for c in r.match.candidates) if r else ""
         return (f"heard {self.transcript!r} -> {r.question if r else None!r} "
@@ -65,8 +71,10 @@ class Exchange:
 
 class Pipeline:
     def __init__(self, recognizer: Recognizer, answerer: Answerer,
-                 speech: SpeechThread | None = None, sink: Sink | None = None) -> None:
+                 speech: SpeechThread | None = None, sink: Sink | None = None,
+                 quiet: QuietPolicy | None = None) -> None:
         self.recognizer = recognizer
+        self.quiet = quiet if quiet is not None else QuietPolicy()
         self.answerer = answerer
         self.speech = speech
         self.sink = sink
@@ -80,6 +88,7 @@ class Pipeline:
             ex.reply = self.answerer.reply(ex.transcript)
             ex.timings_ms["embed"] = ex.reply.embed_ms
             ex.timings_ms["match"] = ex.reply.match_ms
+            ex.ignored = self.quiet.reason(ex.transcript, ex.reply)
         except AssistantError as exc:
             ex.error = f"{exc.stage}: {exc}"
         except Exception as exc:  # one bad utterance never stops the daemon

@@ -76,7 +76,8 @@ class LiveDaemon:
         self.config.write_text(
             f"qa_file: qa.yaml\ncache_dir: {folder / 'cache'}\n"
             f"asr:\n  backend: wav2vec2\n  model: {model}\n"
-            "matcher:\n  threshold: -1\nlog:\n  file: exchanges.jsonl\n", encoding="utf-8")
+            "matcher:\n  threshold: -1\n  fallback_on: always\n"
+            "log:\n  file: exchanges.jsonl\n", encoding="utf-8")
         self.jsonl = folder / "exchanges.jsonl"
         self.messages: list[str] = []
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

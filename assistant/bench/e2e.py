@@ -18,9 +18,10 @@ import numpy as np
 from ..audio.files import write_wav
 from ..audio.sources import FileSource
 from ..audio.types import Audio
+from ..config import VadConfig
 from ..daemon import Daemon
 from ..pipeline import Exchange, Pipeline
-from ..vad import PRESETS, WebRtcVad
+from ..vad import PRESETS, build_detector
 
 
 class TimingSink:
@@ -61,7 +62,8 @@ def e2e_ms(recording: Path, recognizer: Any, answerer: Any, speech: Any, preset:
         latencies.append(1000 * (sink.started_at - spoken_end))
         sink.started_at = None
 
-    daemon = Daemon(source, WebRtcVad(3), settings, Pipeline(recognizer, answerer, speech, sink),
+    daemon = Daemon(source, build_detector(VadConfig()), settings,
+                    Pipeline(recognizer, answerer, speech, sink),
                     on_exchange=on_exchange, speculative=speculative)
     daemon.run(threading.Event())
     return {"median": round(statistics.median(latencies), 1) if latencies else None,

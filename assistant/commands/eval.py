@@ -29,7 +29,7 @@ def evaluate(rows: list[Any], recognizer: Any, answerer: Any, cfg: Any) -> list[
     from ..daemon import Daemon
     from ..evaluation import Outcome
     from ..pipeline import Exchange, Pipeline
-    from ..vad import WebRtcVad, segmenter_settings
+    from ..vad import build_detector, segmenter_settings
 
     pipeline = Pipeline(recognizer, answerer)  # no speech: evaluation stops at the answer
     settings = segmenter_settings(cfg.vad)
@@ -37,7 +37,7 @@ def evaluate(rows: list[Any], recognizer: Any, answerer: Any, cfg: Any) -> list[
     for row in rows:
         heard: list[Exchange] = []
         daemon = Daemon(FileSource(row.audio, cfg.audio.block_ms, realtime=False),
-                        WebRtcVad(cfg.vad.aggressiveness), settings, pipeline,
+                        build_detector(cfg.vad), settings, pipeline,
                         cfg.vad.frame_ms, on_exchange=heard.append)
         daemon.run(threading.Event())
         out = Outcome(row, transcript=" ".join(ex.transcript for ex in heard).strip())

@@ -58,10 +58,11 @@ def run(args: argparse.Namespace) -> int:
     from ..daemon import Daemon
     from ..exchange_log import ExchangeLog
     from ..pipeline import Pipeline
+    from ..quiet import QuietPolicy
     from ..service.notify import Notifier
     from ..service.reload import Reloader
     from ..tts import SpeechThread
-    from ..vad import WebRtcVad, segmenter_settings
+    from ..vad import build_detector, segmenter_settings
 
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload while loading: files read below
     cfg = _config(args)
@@ -84,8 +85,10 @@ def run(args: argparse.Namespace) -> int:
     exchanges = (ExchangeLog.from_config(cfg, args.log) if args.log or not args.input
                  else None)
     notifier = Notifier.from_env()  # a no-op outside systemd
-    daemon = Daemon(source, WebRtcVad(cfg.vad.aggressiveness), segmenter_settings(cfg.vad),
-                    Pipeline(recognizer, answerer, speech, sink), cfg.vad.frame_ms,
+    daemon = Daemon(source, build_detector(cfg.vad), segmenter_settings(cfg.vad),
+                    Pipeline(recognizer, answerer, speech, sink,
+                             QuietPolicy(cfg.matcher.fallback_on, cfg.matcher.quiet_below)),
+                    cfg.vad.frame_ms,
                     cfg.tts.refractory_s, speculative=cfg.asr.speculative,
                     on_exchange=exchanges.append if exchanges else None,
                     on_state=notifier.on_state, on_tick=notifier.tick)
