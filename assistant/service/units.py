@@ -130,7 +130,9 @@ def example_units() -> dict[str, str]:
     header = "Example: `assistant service install{}` writes this with your paths."
     return {"assistant.service": render(EXAMPLE, header.format("")),
             "assistant-user.service": render(dataclasses.replace(EXAMPLE, user_unit=True),
-                                             header.format(" --user"))}
+                                             header.format(" --user")),
+            "assistant-serve.service": render(dataclasses.replace(EXAMPLE, serve=[]),
+                                              header.format(" --serve"))}
 
 
 def quote_arg(arg: str) -> str:
