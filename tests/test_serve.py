@@ -262,7 +262,9 @@ def test_a_payload_length_that_lies_is_caught(models: Any) -> None:
     try:
         with socket.create_connection(("127.0.0.1", running.port), timeout=30) as s:
             s.sendall(header("audio-chunk", payload_length=5000) + b"short")  # then waits
-            got = s.recv(65536)
+            got = b""
+            while block := s.recv(65536):  # until the server closes it
+                got += block
         assert b'"type": "error"' in got and b"timeout" in got
         # and shorter than declared then closed: truncated
         events = raw(running, header("audio-chunk", payload_length=5000) + b"short")
@@ -449,3 +451,37 @@ def test_service_install_serve_writes_a_networked_unit_without_sound(tmp_path: P
     assert service["ProtectSystem"] == ["strict"] and service["NoNewPrivileges"] == ["yes"]
     user = parse_unit(render(dataclasses.replace(EXAMPLE, user_unit=True, serve=[])))
     assert user["Service"]["ExecStart"][0].endswith("serve --config /opt/assistant/config.yaml")
+
+
+def test_pause_watch_fires_once_per_pause_after_real_speech() -> None:
+    from assistant.serve.speculate import PauseWatch
+
+    w = PauseWatch(pause_ms=90, min_speech_ms=60)
+    assert [w.push(30, False) for _ in range(5)] == [False] * 5  # silence only: nothing
+    assert not w.push(30, True) and not w.push(30, True)
+    fired = [w.push(30, False) for _ in range(6)]
+    assert fired == [False, False, True, False, False, False]  # once, after 90 ms
+    version = w.version
+    w.push(30, True)  # the speaker went on: the guess made at `version` is stale
+    assert w.version != version
+
+
+def test_a_question_with_a_pause_before_audio_stop_is_recognized_speculatively(
+        server: Running, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="assistant.serve")
+    audio = Audio.concat([espeak_audio(QUESTION), Audio.silence(0.8)])
+
+    async def go() -> str:
+        async with server.client() as c:
+            await c.write_event(Transcribe().event())
+            for e in chunks(audio):
+                await c.write_event(e)
+                if e.type == "audio-chunk":
+                    await asyncio.sleep(0.005)  # streamed, so the guess has time to start
+            reply = await c.read_event()
+            assert reply is not None
+            return Transcript.from_event(reply).text
+    assert run(go()) == QUESTION
+    assert "speculative" in caplog.text

@@ -46,14 +46,15 @@ class Utterance:
         self.samples = 0
         self.cut = False
 
-    def add(self, fmt: tuple[int, int, int], payload: bytes) -> None:
+    def add(self, fmt: tuple[int, int, int], payload: bytes) -> Audio | None:
+        """Convert and keep one chunk; returns it (None once the utterance is full)."""
         rate, width, channels = fmt
         frame = width * channels
         if len(payload) % frame:
             raise ServeError(f"an audio chunk of {len(payload)} bytes is not a whole number "
                              f"of {frame}-byte frames", code="bad-format")
         if self.cut:
-            return
+            return None
         if rate != self._converter.rate_hz:  # a client changed rate mid-stream
             self._converter = StreamConverter(rate)
         block = np.frombuffer(payload, DTYPES[width]).reshape(-1, channels)
@@ -66,6 +67,7 @@ class Utterance:
                         self.max_samples / 16000)
         self._parts.append(audio)
         self.samples += len(audio.samples)
+        return audio
 
     def audio(self) -> Audio:
         return Audio.concat(self._parts)

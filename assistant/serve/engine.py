@@ -92,6 +92,11 @@ class Engine:
             transcript = await self._run(self._asr_pool, self.recognizer.transcribe, audio)
         return str(transcript.text)
 
+    @property
+    def idle(self) -> bool:
+        """A recognition slot is free now (speculation only uses spare capacity)."""
+        return self.loaded and self._slots is not None and not self._slots.locked()
+
     async def reply(self, text: str) -> Any:
         await self.ready()
         assert self._slots is not None

@@ -29,11 +29,13 @@ from ..errors import AssistantError, ServeError
 from ..pipeline import Exchange
 from .audio import Utterance, check_format
 from .engine import LANGUAGE, Engine
+from .speculate import PauseWatch
 from .wire import Limits, read_event
 
 log = logging.getLogger("assistant.serve")
 
 CHUNK_SAMPLES = 1024  # synthesized audio goes out in chunks of this many samples
+FRAME_MS = 30  # VAD frames for speculative recognition
 
 
 @dataclass
@@ -71,6 +73,9 @@ class Connection:
         peer = writer.get_extra_info("peername")
         self.client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "local")
         self.utterance: Utterance | None = None
+        self.speculative = engine.cfg.asr.speculative  # as in the daemon
+        self._watch: tuple[PauseWatch, Any, Any] | None = None  # pause watch, framer, vad
+        self._guess: tuple[asyncio.Task[str], int] | None = None  # recognition, at version
         self.context: Any = None  # from `transcribe`
         self.handlers: dict[str, Callable[[Event], Any]] = {
             "describe": self._describe, "transcribe": self._transcribe,
@@ -109,6 +114,13 @@ class Connection:
                     await handler(event)
                 except AssistantError as exc:  # this event failed; the connection goes on
                     await self.error(exc)
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    raise
+                except Exception as exc:  # a bug: logged in full, this connection closed
+                    log.exception("%s: unexpected failure on a %r event", self.client,
+                                  event.type)
+                    await self.error(ServeError(f"internal error ({exc!r})", code="internal"))
+                    return
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -130,13 +142,30 @@ class Connection:
         self.context = event.data.get("context")
 
     async def _audio_start(self, event: Event) -> None:
+        from ..vad import Framer, WebRtcVad
+
         self.utterance = Utterance(check_format(event.data), self.max_utterance_s)
+        self._guess = None
+        if self.speculative:
+            vad = WebRtcVad(self.engine.cfg.vad.aggressiveness)
+            self._watch = (PauseWatch(), Framer(FRAME_MS), vad)
 
     async def _audio_chunk(self, event: Event) -> None:
         if self.utterance is None:
             raise ServeError("audio-chunk without audio-start; send audio-start first",
                              code="no-audio-start")
-        self.utterance.add(check_format(event.data), event.payload or b"")
+        audio = self.utterance.add(check_format(event.data), event.payload or b"")
+        if audio is not None and self._watch is not None:
+            self._speculate(audio)
+
+    def _speculate(self, audio: Audio) -> None:
+        assert self._watch is not None and self.utterance is not None
+        watch, framer, vad = self._watch
+        for frame in framer.push(audio):
+            if watch.push(FRAME_MS, vad.is_speech(frame)) and self.engine.idle:
+                task = asyncio.create_task(self.engine.transcribe(self.utterance.audio()))
+                task.add_done_callback(_quiet)  # a discarded guess may fail unseen
+                self._guess = (task, watch.version)
 
     async def _audio_stop(self, event: Event) -> None:
         from wyoming.asr import Transcript
@@ -144,11 +173,15 @@ class Connection:
         if self.utterance is None:
             raise ServeError("audio-stop without audio-start", code="no-audio-start")
         audio, self.utterance = self.utterance.audio(), None
+        guess, self._guess = self._guess, None
+        watch, self._watch = self._watch, None
         t0 = time.perf_counter()
-        text = await self.engine.transcribe(audio)
-        log.info("%s%s: heard %r in %.1f s of audio (%.0f ms)", self.client,
-                 _device(self.context), text, audio.duration_s,
-                 1000 * (time.perf_counter() - t0))
+        used = guess is not None and watch is not None and guess[1] == watch[0].version
+        text = await guess[0] if used and guess is not None else \
+            await self.engine.transcribe(audio)
+        log.info("%s%s: heard %r in %.1f s of audio (%.0f ms after audio-stop%s)",
+                 self.client, _device(self.context), text, audio.duration_s,
+                 1000 * (time.perf_counter() - t0), ", speculative" if used else "")
         await self.write(Transcript(text=text, language=LANGUAGE).event())
 
     async def _transcript(self, event: Event) -> None:
@@ -195,6 +228,11 @@ class Connection:
         for i in range(0, len(pcm), step):
             await self.write(AudioChunk(audio=pcm[i:i + step], **fmt).event())
         await self.write(AudioStop().event())
+
+
+def _quiet(task: asyncio.Task[str]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _device(context: Any) -> str:
