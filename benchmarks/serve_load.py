@@ -10,6 +10,10 @@ latency of speech-to-text (audio-stop -> transcript) and of the whole request (f
 handled), median and p95, accuracy (the right answer), and the server's CPU seconds.
 
     python benchmarks/serve_load.py [--clients 1 4 16] [--requests 48] [--asr pocketsphinx]
+
+With --realtime, chunks are paced at real time and followed by 0.7 s of silence before
+audio-stop, as a satellite streams through Home Assistant's end-of-speech detection; with
+--no-speculative the server runs with asr.speculative: false (the comparison).
 """
 
 from __future__ import annotations
@@ -57,11 +61,16 @@ def events_for(pcm: bytes) -> list[Event]:
                for i in range(0, len(pcm), step)] + [AudioStop().event()])
 
 
+REALTIME = False
+
+
 async def one_request(port: int, events: list[Event]) -> tuple[float, float, str, str]:
     t0 = time.perf_counter()
     async with AsyncTcpClient("127.0.0.1", port) as c:
         for e in events:
             await c.write_event(e)
+            if REALTIME and e.type == "audio-chunk":
+                await asyncio.sleep(0.02)
         t_stop = time.perf_counter()
         reply = await c.read_event()
         t_text = time.perf_counter()
@@ -123,7 +132,15 @@ def main() -> None:
     ap.add_argument("--asr", default="pocketsphinx")
     ap.add_argument("--max-recognitions", type=int, default=2)
     ap.add_argument("--qa", default=str(REPO / "qa.yaml"))
+    ap.add_argument("--realtime", action="store_true")
+    ap.add_argument("--no-speculative", action="store_true")
     args = ap.parse_args()
+    global REALTIME
+    REALTIME = args.realtime
+    import tempfile
+
+    config = Path(tempfile.mkdtemp()) / "config.yaml"
+    config.write_text(f"asr:\n  speculative: {str(not args.no_speculative).lower()}\n")
 
     kb = load_kb(Path(args.qa))
     spoken = []
@@ -132,12 +149,18 @@ def main() -> None:
 
         if "{" in entry.answer:
             continue  # {time}/{date}: the expected text changes while we measure
-        spoken.append((events_for(speak(entry.questions[0]).pcm), render_answer(entry.answer)))
+        from assistant.audio.types import Audio
+
+        audio = speak(entry.questions[0])
+        if args.realtime:
+            audio = Audio.concat([audio, Audio.silence(0.7)])
+        spoken.append((events_for(audio.pcm), render_answer(entry.answer)))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--uri",
                              f"tcp://127.0.0.1:{port}", "--qa", args.qa, "--asr", args.asr,
+                             "--config", str(config),
                              "--no-tts", "--max-recognitions", str(args.max_recognitions),
                              "--log", os.devnull, "-q"])
     try:
@@ -147,7 +170,8 @@ def main() -> None:
         print(f"server ready in {time.perf_counter() - t0:.1f} s, RSS {rss0:.0f} MiB; "
               f"{platform.machine()}, {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.2f}; asr {args.asr}, --max-recognitions "
-              f"{args.max_recognitions}, {len(spoken)} different questions")
+              f"{args.max_recognitions}, {len(spoken)} different questions, realtime "
+              f"{args.realtime}, speculative {not args.no_speculative}")
         print("| clients | requests | throughput (req/s) | speech-to-text median / p95 (ms) | "
               "whole request median / p95 (ms) | right answers | server CPU s | peak RSS MiB |")
         print("|---|---|---|---|---|---|---|---|")

@@ -485,3 +485,40 @@ def test_a_question_with_a_pause_before_audio_stop_is_recognized_speculatively(
             return Transcript.from_event(reply).text
     assert run(go()) == QUESTION
     assert "speculative" in caplog.text
+
+
+def test_zeroconf_advertises_wyoming_for_home_assistant() -> None:
+    pytest.importorskip("zeroconf")
+    from zeroconf import ServiceBrowser, Zeroconf
+
+    from assistant.serve.server import advertise
+
+    found: list[str] = []
+
+    class Listener:
+        def add_service(self, zc: Any, type_: str, name: str) -> None:
+            found.append(name)
+
+        def update_service(self, *args: Any) -> None:
+            pass
+
+        def remove_service(self, *args: Any) -> None:
+            pass
+
+    async def go() -> None:
+        try:
+            zc = await advertise(Address("tcp", "0.0.0.0", 10799), "assistant-test")
+        except OSError as exc:  # no multicast route on this machine
+            pytest.skip(f"no multicast here ({exc})")
+        browser = Zeroconf()
+        try:
+            ServiceBrowser(browser, "_wyoming._tcp.local.", Listener())
+            for _ in range(100):
+                if found:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            browser.close()
+            await zc.async_close()
+    run(go())
+    assert "assistant-test._wyoming._tcp.local." in found

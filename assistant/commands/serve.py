@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
                    "; unix:///path for a socket)")
     p.add_argument("--zeroconf", nargs="?", const="", default=None, metavar="NAME",
                    help="advertise _wyoming._tcp for Home Assistant's discovery (needs the "
-                   "'serve' extra: zeroconf); NAME defaults to this machine's MAC address")
+                   "'serve' extra: zeroconf); NAME defaults to assistant-MAC")
     p.add_argument("--max-recognitions", type=int, default=2, metavar="N",
                    help="recognitions and matches run at once; more wait (default 2)")
     p.add_argument("--max-connections", type=int, default=64, metavar="N",

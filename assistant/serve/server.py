@@ -116,19 +116,29 @@ class Server:
 
 
 async def advertise(address: Address, name: str | None) -> Any:
-    """Register ``_wyoming._tcp`` for Home Assistant's discovery (the zeroconf extra)."""
+    """Register ``_wyoming._tcp`` for Home Assistant's discovery (the zeroconf extra); the
+    returned AsyncZeroconf is closed (unregistered) with ``async_close()``."""
     import importlib.util
+    import socket
+    import uuid
 
     if importlib.util.find_spec("zeroconf") is None:
         raise ServeError("--zeroconf needs the package 'zeroconf'; `pip install "
                          "'assistant[serve]'` or leave --zeroconf out and add the server "
                          "by host and port", code="missing-package")
-    from wyoming.zeroconf import HomeAssistantZeroconf
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
-    host = None if address.host in ("0.0.0.0", "::", "") else address.host
-    zc = HomeAssistantZeroconf(port=address.port, name=name, host=host)
-    await zc.register_server()
-    log.info("advertised _wyoming._tcp on %s:%d for Home Assistant's discovery", zc.host,
+    host = address.host
+    if host in ("0.0.0.0", "::", ""):  # the address other machines reach us at
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("224.0.0.251", 5353))  # no packet is sent
+            host = probe.getsockname()[0]
+    name = name or f"assistant-{uuid.getnode():012x}"
+    info = AsyncServiceInfo("_wyoming._tcp.local.", f"{name}._wyoming._tcp.local.",
+                            addresses=[socket.inet_aton(host)], port=address.port)
+    zc = AsyncZeroconf()
+    await zc.async_register_service(info)
+    log.info("advertised %s._wyoming._tcp on %s:%d for Home Assistant's discovery", name, host,
              address.port)
     return zc
 
@@ -143,6 +153,7 @@ async def serve_forever(server: Server, reload: Callable[[], None], tick: Callab
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, reload)
     await server.start()
+    zc = None
     if zeroconf:
         if server.address.scheme != "tcp":
             raise ServeError("--zeroconf needs a tcp:// address", code="bad-uri")
@@ -150,7 +161,7 @@ async def serve_forever(server: Server, reload: Callable[[], None], tick: Callab
             log.warning("--zeroconf with %s: Home Assistant on another machine will find "
                         "this server but cannot reach it; bind --uri tcp://0.0.0.0:%d",
                         server.address, server.address.port)
-        await advertise(server.address, zeroconf_name)
+        zc = await advertise(server.address, zeroconf_name)
     try:
         while not stop.is_set():
             if server.engine.error is not None:
@@ -165,5 +176,7 @@ async def serve_forever(server: Server, reload: Callable[[], None], tick: Callab
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+        if zc is not None:
+            await zc.async_close()
         await server.close()
         server.engine.close()
