@@ -522,3 +522,11 @@ def test_zeroconf_advertises_wyoming_for_home_assistant() -> None:
             await zc.async_close()
     run(go())
     assert "assistant-test._wyoming._tcp.local." in found
+
+
+def test_stereo_int16_is_averaged_at_its_own_scale() -> None:
+    from assistant.audio.types import to_pipeline
+
+    tone = (8000 * np.sin(np.arange(1600) / 5)).astype(np.int16)
+    stereo = np.stack([tone, tone], axis=1)
+    assert np.abs(to_pipeline(stereo, 16000).samples.astype(int) - tone).max() <= 1
