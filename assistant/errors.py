@@ -55,3 +55,9 @@ class TtsError(AssistantError):
     """Speech synthesis or playback failed."""
 
     stage = "tts"
+
+
+class ServeError(AssistantError):
+    """The Wyoming server: a bad --uri, or bytes from a network client it cannot use."""
+
+    stage = "serve"

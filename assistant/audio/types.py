@@ -56,8 +56,6 @@ def to_pipeline(data: np.ndarray, rate_hz: int, timestamp_ms: float = 0.0,
     """Convert any PCM block (int16/int32/float, mono or (n, channels)) to pipeline audio:
     channels averaged, resampled with soxr, clipped to int16. The one conversion point."""
     x = np.asarray(data)
-    if x.ndim == 2:
-        x = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
     if x.dtype == np.int16:
         f = x.astype(np.float32) / 32768.0
     elif x.dtype == np.int32:
@@ -66,6 +64,8 @@ def to_pipeline(data: np.ndarray, rate_hz: int, timestamp_ms: float = 0.0,
         f = (x.astype(np.float32) - 128.0) / 128.0
     else:
         f = x.astype(np.float32)
+    if f.ndim == 2:  # after scaling: the mean of int16 channels is a float, not a sample
+        f = f.mean(axis=1, dtype=np.float32) if f.shape[1] > 1 else f[:, 0]
     if rate_hz != out_rate_hz and len(f):
         import soxr  # lazy: only needed when rates differ
 

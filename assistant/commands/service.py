@@ -24,6 +24,10 @@ config file path, and print the systemctl commands that start it at boot.
                                                 or PipeWire; `loginctl enable-linger` to
                                                 start at boot without logging in
   assistant service install --dry-run          print the unit, write nothing
+  assistant service install --serve [--uri tcp://0.0.0.0:10700]
+                                                the Wyoming server for Home Assistant
+                                                (assistant-serve.service: same sandbox,
+                                                network access, no sound devices)
 """
 
 
@@ -44,6 +48,10 @@ def register(sub: Any) -> None:
         q.add_argument("--dry-run", action="store_true", help="print what would be done")
         q.add_argument("--out", metavar="PATH", help="write (or remove) this file instead "
                        "of the standard place")
+        q.add_argument("--serve", action="store_true", help="the unit of `assistant serve` "
+                       "(assistant-serve.service) instead of `assistant run`")
+    install.add_argument("--uri", metavar="URI", help="with --serve: the address to serve "
+                         "on (default tcp://127.0.0.1:10700)")
     install.add_argument("--run-as", metavar="USER", help="system unit: the account to run "
                          "as (default: the user who ran sudo)")
 
@@ -63,8 +71,9 @@ def _spec(args: argparse.Namespace) -> Any:
     from ..service.units import UnitSpec, service_account, this_executable
 
     config = _config_path(args)
+    serve = _serve_args(args)
     if args.user_unit:
-        return UnitSpec(this_executable(), config, user_unit=True)
+        return UnitSpec(this_executable(), config, user_unit=True, serve=serve)
     try:
         user, group, home = service_account(args.run_as)
     except KeyError:
@@ -74,7 +83,26 @@ def _spec(args: argparse.Namespace) -> Any:
         raise ConfigError("refusing to run the assistant as root; run this with sudo from "
                           "your own account, or pass --run-as USER", code="bad-value")
     hf_home = os.environ.get("HF_HOME") or os.path.join(home, ".cache", "huggingface")
-    return UnitSpec(this_executable(), config, user=user, group=group, hf_home=hf_home)
+    return UnitSpec(this_executable(), config, user=user, group=group, hf_home=hf_home,
+                    serve=serve)
+
+
+def _serve_args(args: argparse.Namespace) -> list[str] | None:
+    if not args.serve:
+        if args.uri:
+            raise ConfigError("--uri only applies with --serve", code="bad-value")
+        return None
+    if not args.uri:
+        return []
+    from ..serve.server import parse_uri
+
+    return ["--uri", str(parse_uri(args.uri))]  # a bad address fails now, not at boot
+
+
+def _unit(args: argparse.Namespace) -> str:
+    from ..service.units import SERVE_UNIT_NAME, UNIT_NAME
+
+    return SERVE_UNIT_NAME if args.serve else UNIT_NAME
 
 
 def run_install(args: argparse.Namespace) -> int:
@@ -85,7 +113,7 @@ def run_install(args: argparse.Namespace) -> int:
     if args.dry_run and not args.out:
         sys.stdout.write(text)
         return 0
-    target = Path(args.out) if args.out else install_path(args.user_unit)
+    target = Path(args.out) if args.out else install_path(args.user_unit, _unit(args))
     if args.dry_run:
         print(f"would write {target}")
         return 0
@@ -99,14 +127,15 @@ def run_install(args: argparse.Namespace) -> int:
     print(f"wrote {target}")
     if args.out:
         return 0
+    name = _unit(args).removesuffix(".service")
     print("now run:")
     print(f"  {systemctl(args.user_unit, 'daemon-reload')}")
-    print(f"  {systemctl(args.user_unit, 'enable', '--now', 'assistant')}")
-    print(f"  {systemctl(args.user_unit, 'status', 'assistant')}")
-    journal = "journalctl --user -u assistant -f" if args.user_unit else \
-        "journalctl -u assistant -f"
+    print(f"  {systemctl(args.user_unit, 'enable', '--now', name)}")
+    print(f"  {systemctl(args.user_unit, 'status', name)}")
+    journal = f"journalctl --user -u {name} -f" if args.user_unit else \
+        f"journalctl -u {name} -f"
     print(f"  {journal}                         # its log")
-    print(f"  {systemctl(args.user_unit, 'reload', 'assistant')}     # after editing qa.yaml")
+    print(f"  {systemctl(args.user_unit, 'reload', name)}     # after editing qa.yaml")
     if args.user_unit:
         print(f"  loginctl enable-linger {os.environ.get('USER', '$USER')}"
               "          # start at boot, without logging in")
@@ -118,14 +147,14 @@ def _systemd_running() -> bool:
 
 
 def run_uninstall(args: argparse.Namespace) -> int:
-    from ..service.units import UNIT_NAME, install_path
+    from ..service.units import install_path
 
-    target = Path(args.out) if args.out else install_path(args.user_unit)
+    target = Path(args.out) if args.out else install_path(args.user_unit, _unit(args))
     manage = not args.out and _systemd_running()
     steps: list[list[str]] = []
     if manage:
         base = ["systemctl", "--user"] if args.user_unit else ["systemctl"]
-        steps = [[*base, "disable", "--now", UNIT_NAME], [*base, "daemon-reload"]]
+        steps = [[*base, "disable", "--now", _unit(args)], [*base, "daemon-reload"]]
     if args.dry_run:
         if steps:
             print(" ".join(steps[0]))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 UNIT_NAME = "assistant.service"
+SERVE_UNIT_NAME = "assistant-serve.service"  # `assistant serve`, the Wyoming server
 SYSTEM_DIR = Path("/etc/systemd/system")
 
 _COMMON_SERVICE = """\
@@ -116,6 +117,7 @@ class UnitSpec:
     user: str = ""  # the system unit's User=
     group: str = ""
     hf_home: str = ""
+    serve: list[str] | None = None  # `assistant serve` with these arguments, not `run`
 
 
 EXAMPLE = UnitSpec(["/opt/assistant/.venv/bin/assistant"],
@@ -128,7 +130,9 @@ def example_units() -> dict[str, str]:
     header = "Example: `assistant service install{}` writes this with your paths."
     return {"assistant.service": render(EXAMPLE, header.format("")),
             "assistant-user.service": render(dataclasses.replace(EXAMPLE, user_unit=True),
-                                             header.format(" --user"))}
+                                             header.format(" --user")),
+            "assistant-serve.service": render(dataclasses.replace(EXAMPLE, serve=[]),
+                                              header.format(" --serve"))}
 
 
 def quote_arg(arg: str) -> str:
@@ -149,9 +153,11 @@ def _workdir(path: Path) -> str:
 
 
 def render(spec: UnitSpec, header: str | None = None) -> str:
-    exec_start = " ".join(quote_arg(a) for a in [*spec.executable, "run", "--config",
+    command = ["serve", *spec.serve] if spec.serve is not None else ["run"]
+    exec_start = " ".join(quote_arg(a) for a in [*spec.executable, *command, "--config",
                                                  str(spec.config)])
-    flag = " --user" if spec.user_unit else ""
+    flag = (" --user" if spec.user_unit else "") + (" --serve" if spec.serve is not None
+                                                    else "")
     values = {
         "header": header or f"Written by `assistant service install{flag}` for this "
                             "installation; run it again after moving it.",
@@ -160,7 +166,31 @@ def render(spec: UnitSpec, header: str | None = None) -> str:
         "hf_home": _env_assignment("HF_HOME", spec.hf_home),
     }
     template = USER_TEMPLATE if spec.user_unit else SYSTEM_TEMPLATE
-    return template.format(**values)
+    text = template.format(**values)
+    return _for_serve(text) if spec.serve is not None else text
+
+
+def _swap(text: str, old: str, new: str) -> str:
+    assert old in text, old  # the templates above changed: keep these in step
+    return text.replace(old, new)
+
+
+def _for_serve(text: str) -> str:
+    """The same unit and hardening for `assistant serve`, but with network access (it is a
+    server) and without sound devices (it has no microphone or loudspeaker)."""
+    text = _swap(text, "reload assistant\n", "reload assistant-serve\n")
+    text = _swap(text, "Description=Offline voice question-answering assistant\n",
+                 "Description=Offline voice question-answering assistant: Wyoming server for "
+                 "Home Assistant\nAfter=network-online.target\nWants=network-online.target\n")
+    if "PrivateNetwork=yes\n" in text:  # the system unit
+        text = _swap(text, "PrivateNetwork=yes\n", "")
+        text = _swap(text, "RestrictAddressFamilies=AF_UNIX\n",
+                     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\n")
+        text = _swap(text, "DeviceAllow=char-alsa rw\n", "")
+        text = _swap(text, "SupplementaryGroups=audio\n", "")
+        text = _swap(text, "no\n# network, no devices but sound cards.",
+                     "no\n# devices; network access only to serve Wyoming clients.")
+    return text
 
 
 def this_executable() -> list[str]:
@@ -179,11 +209,11 @@ def service_account(name: str | None = None) -> tuple[str, str, str]:
     return entry.pw_name, grp.getgrgid(entry.pw_gid).gr_name, entry.pw_dir
 
 
-def install_path(user_unit: bool) -> Path:
+def install_path(user_unit: bool, name: str = UNIT_NAME) -> Path:
     if user_unit:
         config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
-        return Path(config_home) / "systemd" / "user" / UNIT_NAME
-    return SYSTEM_DIR / UNIT_NAME
+        return Path(config_home) / "systemd" / "user" / name
+    return SYSTEM_DIR / name
 
 
 def systemctl(user_unit: bool, *args: str) -> str:
