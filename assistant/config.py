@@ -57,6 +57,12 @@ class VadConfig:
         None, "Silence that ends an utterance; null = preset.", lo=0.05, hi=5)
     max_utterance_s: float | None = _f(
         None, "An utterance is cut at this length; null = preset.", lo=1, hi=120)
+    early_end: bool = _f(
+        False, "End the turn without waiting out the hangover when the speech so far (recognized "
+        "after a 0.15 s pause) is a whole known phrasing: accepted by the pocketsphinx grammar "
+        "with confidence >= 0.6, or won the wav2vec2 closed-set check by >= 10 nats; the "
+        "matcher answered that entry with a clear lead; and no longer phrasing with another "
+        "answer begins with it. Needs asr.speculative. See docs/latency.md.")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ class Exchange:
     error: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     speech_end_ms: float | None = None  # stream time the speaker stopped (daemon only)
+    heard: Any = None  # the recognizer's Transcript (confidence, extra), when there is one
+    end_reason: str | None = None  # how the utterance ended ("early": a complete question)
 
     @property
     def answer(self) -> str | None:
@@ -48,7 +50,7 @@ class Exchange:
             "transcript": self.transcript, "question": reply.get("question"),
             "score": reply.get("score"), "answer": reply.get("answer"),
             "fallback": reply.get("fallback", True), "top": reply.get("top", []),
-            "error": self.error,
+            "error": self.error, "end": self.end_reason,
             "latency_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 
@@ -75,7 +77,8 @@ class Pipeline:
         ex = Exchange(audio)
         t0 = time.perf_counter()
         try:
-            ex.transcript = self.recognizer.transcribe(audio).text
+            ex.heard = self.recognizer.transcribe(audio)
+            ex.transcript = ex.heard.text
             ex.timings_ms["asr"] = 1000 * (time.perf_counter() - t0)
             ex.reply = self.answerer.reply(ex.transcript)
             ex.timings_ms["embed"] = ex.reply.embed_ms
