@@ -136,7 +136,8 @@ class Daemon:
         """The speculation is done and is a complete known question (vad/early_end.py)."""
         spec = self._speculation
         if (self.early_end is None or spec is None or not spec.done() or spec.cancelled()
-                or self.segmenter.state is not SegState.TRAILING):
+                or self.segmenter.state is not SegState.TRAILING
+                or self.segmenter.silence_s < self.early_end.rule.after_s):
             return False
         if self._early is None:
             ex = spec.result()

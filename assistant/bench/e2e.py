@@ -21,6 +21,7 @@ from ..audio.types import Audio
 from ..daemon import Daemon
 from ..pipeline import Exchange, Pipeline
 from ..vad import PRESETS, WebRtcVad
+from ..vad.early_end import EarlyEnd
 
 
 class TimingSink:
@@ -48,7 +49,7 @@ def spoken_questions(questions: list[str], gap_s: float = 2.5) -> Audio:
 
 
 def e2e_ms(recording: Path, recognizer: Any, answerer: Any, speech: Any, preset: str,
-           speculative: bool) -> dict[str, Any]:
+           speculative: bool, early_end: bool = False) -> dict[str, Any]:
     settings = PRESETS[preset]
     sink = TimingSink()
     source = FileSource(recording, realtime=True)
@@ -62,12 +63,13 @@ def e2e_ms(recording: Path, recognizer: Any, answerer: Any, speech: Any, preset:
         sink.started_at = None
 
     daemon = Daemon(source, WebRtcVad(3), settings, Pipeline(recognizer, answerer, speech, sink),
-                    on_exchange=on_exchange, speculative=speculative)
+                    on_exchange=on_exchange, speculative=speculative,
+                    early_end=EarlyEnd() if early_end else None)
     daemon.run(threading.Event())
     return {"median": round(statistics.median(latencies), 1) if latencies else None,
             "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
             "hangover_ms": round(1000 * settings.hangover_s), "n": len(latencies),
-            "speculative": speculative}
+            "speculative": speculative, "early_end": early_end}
 
 
 def startup(config: str | None, asr: str | None, qa: str | None,
@@ -108,6 +110,8 @@ def all_presets(recognizer: Any, answerer: Any, speech: Any, questions: list[str
         out: dict[str, Any] = {}
         for preset in PRESETS:
             out[preset] = e2e_ms(path, recognizer, answerer, speech, preset, True)
+        out["default_early_end"] = e2e_ms(path, recognizer, answerer, speech, "default", True,
+                                          early_end=True)
         if compare_speculation:
             out["default_without_speculation"] = e2e_ms(path, recognizer, answerer, speech,
                                                         "default", False)

@@ -35,6 +35,8 @@ class EarlyEndRule:
     min_confidence: float = 0.6  # pocketsphinx verification confidence (0.5 = accept bar)
     min_ctc_margin: float = 10.0  # nats over the runner-up phrasing (wav2vec2 closed set)
     min_match_margin: float = 0.05  # best entry's score lead over the runner-up entry
+    after_s: float = 0.0  # trailing silence before an early end may happen (beyond the
+    # speculation's own 0.15 s and its recognition time); the risk/latency trade-off
 
 
 @dataclass(frozen=True)
