@@ -77,11 +77,13 @@ def answer_onsets_ms(recording: np.ndarray, offset_ms: float, ends_ms: list[floa
     return out
 
 
-def _config(folder: Path, qa: Path, cache: Path, early_end: bool) -> Path:
-    path = folder / f"config-{'early' if early_end else 'plain'}.yaml"
+def _config(folder: Path, qa: Path, cache: Path, early_end: bool,
+            after_s: float | None = None) -> Path:
+    path = folder / f"config-{'early' if early_end else 'plain'}-{after_s}.yaml"
+    after = "" if after_s is None else f"  early_end_after_s: {after_s}\n"
     path.write_text(f"qa_file: {qa}\ncache_dir: {cache}\nasr:\n  backend: pocketsphinx\n"
-                    f"vad:\n  early_end: {str(early_end).lower()}\nlog:\n  enabled: false\n",
-                    encoding="utf-8")
+                    f"vad:\n  early_end: {str(early_end).lower()}\n{after}log:\n"
+                    "  enabled: false\n", encoding="utf-8")
     return path
 
 
@@ -121,8 +123,10 @@ def run_preset(room: Room, folder: Path, config: Path, preset: str, wav: Path,
 
 
 def measure(qa: Path, cache: Path, questions: list[str], presets: list[str],
-            gap_s: float = 7.0) -> dict[str, Any]:
-    """``mouth_to_ear_ms`` per preset (plus ``default_early_end``), or ``{"skipped": why}``."""
+            gap_s: float = 7.0, early_after_s: tuple[float, ...] = ()) -> dict[str, Any]:
+    """``mouth_to_ear_ms`` per preset, plus ``default_early_end`` (vad.early_end_after_s as
+    configured by default) and ``default_early_end_after_<s>`` for each of ``early_after_s``;
+    or ``{"skipped": why}``."""
     try:
         room = Room.start()
     except RoomError as exc:
@@ -132,12 +136,13 @@ def measure(qa: Path, cache: Path, questions: list[str], presets: list[str],
         audio, ends = scene(questions, gap_s)
         wav = write_wav(folder / "scene.wav", audio)
         out: dict[str, Any] = {"recognizer": "pocketsphinx", "gap_s": gap_s}
-        runs = [(p, False) for p in presets] + [("default", True)]
-        for preset, early in runs:
-            name = f"{preset}_early_end" if early else preset
+        runs: list[tuple[str, str, bool, float | None]] = [
+            (p, p, False, None) for p in presets] + [("default_early_end", "default", True, None)]
+        runs += [(f"default_early_end_after_{a}", "default", True, a) for a in early_after_s]
+        for name, preset, early, after in runs:
             log.info("mouth to ear in the room: %s...", name)
             try:
-                out[name] = run_preset(room, folder, _config(folder, qa, cache, early),
+                out[name] = run_preset(room, folder, _config(folder, qa, cache, early, after),
                                        preset, wav, ends, gap_s)
             except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
                 out[name] = {"error": str(exc)}

@@ -95,14 +95,16 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_e2e:
         log.info("end-to-end replay per preset (real time)...")
         out["e2e_ms"] = e2e.all_presets(recognizer, answerer, speech, questions,
-                                        compare_speculation=not args.quick)
+                                        compare_speculation=not args.quick,
+                                        early_after_s=cfg.vad.early_end_after_s)
     if not args.no_room:
         from ..bench import mouth_to_ear
 
         log.info("mouth to ear through real audio devices (simulated room)...")
         out["mouth_to_ear_ms"] = mouth_to_ear.measure(
             cfg.qa_path.resolve(), cfg.cache_path, questions,
-            ["default"] if args.quick else ["fast", "default", "relaxed"])
+            ["default"] if args.quick else ["fast", "default", "relaxed"],
+            early_after_s=() if args.quick else (0.0,))
     speech.close()
     if args.json:
         print_json(out)
