@@ -64,6 +64,17 @@ class VadConfig:
     noise_window_s: float = _f(
         0.6, "How far back the noise floor looks; steady noise ends an utterance after about "
         "this long plus the hangover.", lo=0.1, hi=10)
+    early_end: bool = _f(
+        False, "End the turn without waiting out the hangover when the speech so far (recognized "
+        "after a 0.15 s pause) is a whole known phrasing: accepted by the pocketsphinx grammar "
+        "with confidence >= 0.6, or won the wav2vec2 closed-set check by >= 10 nats; the "
+        "matcher answered that entry with a clear lead; and no longer phrasing with another "
+        "answer begins with it. Needs asr.speculative. See docs/latency.md.")
+    early_end_after_s: float = _f(
+        0.4, "With early_end: trailing silence the turn must have before it may end early. "
+        "Mid-sentence pauses up to this long never end a turn early (0.4 s: none of 75 paused "
+        "or slow utterances did; 0: 25% of paused ones did). Below hangover_s to gain "
+        "anything.", lo=0, hi=5)
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,13 @@ from .audio.sources import Source
 from .audio.types import Audio
 from .errors import AudioError
 from .pipeline import Exchange, Pipeline
+from .vad.early_end import EarlyEnd
 from .vad.segmenter import (
     Dropped,
     Ended,
     Segmenter,
     SegmenterSettings,
+    SegState,
     SilenceBegan,
     SpeechResumed,
     Started,
@@ -52,7 +54,8 @@ class Daemon:
                  on_exchange: Callable[[Exchange], None] | None = None,
                  on_state: Callable[[State], None] | None = None,
                  reconnect_max_s: float = 30.0, speculative: bool = True,
-                 on_tick: Callable[[], None] | None = None) -> None:
+                 on_tick: Callable[[], None] | None = None,
+                 early_end: EarlyEnd | None = None) -> None:
         self.source = source
         self.vad = vad
         self.pipeline = pipeline
@@ -65,6 +68,8 @@ class Daemon:
         self.reconnect_max_s = reconnect_max_s
         self.speculative = speculative
         self._speculation: cf.Future[Exchange] | None = None
+        self.early_end = early_end  # end the turn once the speculation is a complete question
+        self._early: bool | None = None  # its verdict on the current speculation
         self.exchanges = 0
         self.state = State.LISTENING
         self._worker = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline")
@@ -92,10 +97,10 @@ class Daemon:
 
     # --- the worker side -------------------------------------------------------------------
     def _process(self, audio: Audio, speech_end_ms: float,
-                 heard: cf.Future[Exchange] | None = None) -> None:
+                 heard: cf.Future[Exchange] | None = None, reason: str | None = None) -> None:
         """Recognize (or take the speculative result), answer, and speak."""
         ex = heard.result() if heard is not None else self.pipeline.hear(audio)
-        ex.speech_end_ms = speech_end_ms
+        ex.speech_end_ms, ex.end_reason = speech_end_ms, reason
         if ex.answer is not None:
             self._set_state(State.SPEAKING)
             self.pipeline.respond(ex)
@@ -112,9 +117,10 @@ class Daemon:
         self._set_state(State.THINKING)
         heard, self._speculation = self._speculation, None
         if realtime:
-            self._busy = self._submit(self._process, event.audio, event.speech_end_ms, heard)
+            self._busy = self._submit(self._process, event.audio, event.speech_end_ms, heard,
+                                      event.reason)
         else:  # a file replayed as fast as possible: one thing at a time, deterministic
-            self._process(event.audio, event.speech_end_ms)
+            self._process(event.audio, event.speech_end_ms, None, event.reason)
             self._busy = cf.Future()
             self._busy.set_result(None)
 
@@ -124,6 +130,22 @@ class Daemon:
         result is dropped. The worker runs jobs in order, so at most one is wasted."""
         if self.speculative and realtime:
             self._speculation = self._submit(self.pipeline.hear, event.audio)
+            self._early = None
+
+    def _ends_early(self) -> bool:
+        """The speculation is done and is a complete known question (vad/early_end.py)."""
+        spec = self._speculation
+        if (self.early_end is None or spec is None or not spec.done() or spec.cancelled()
+                or self.segmenter.state is not SegState.TRAILING
+                or self.segmenter.silence_s < self.early_end.rule.after_s):
+            return False
+        if self._early is None:
+            ex = spec.result()
+            verdict = self.early_end(ex.heard, ex.reply, self.pipeline.answerer.kb)
+            (log.info if verdict.early else log.debug)(
+                "early end %s: %s", "yes" if verdict.early else "no", verdict.reason)
+            self._early = verdict.early
+        return self._early
 
     def _feed(self, chunk: Audio, framer: Framer, realtime: bool) -> None:
         if self._busy is not None:
@@ -149,6 +171,11 @@ class Daemon:
                         self._set_state(State.LISTENING)
                 elif isinstance(event, Ended):
                     self._utterance_ended(event, realtime)
+                    return
+            if self._ends_early():
+                cut = self.segmenter.cut("early")
+                if isinstance(cut, Ended):
+                    self._utterance_ended(cut, realtime)
                     return
 
     def _listen_once(self, stop: threading.Event) -> None:

@@ -38,6 +38,8 @@ class Exchange:
     timings_ms: dict[str, float] = field(default_factory=dict)
     speech_end_ms: float | None = None  # stream time the speaker stopped (daemon only)
     ignored: str | None = None  # why nothing is spoken (QuietPolicy), e.g. "no words"
+    heard: Any = None  # the recognizer's Transcript (confidence, extra), when there is one
+    end_reason: str | None = None  # how the utterance ended ("early": a complete question)
 
     @property
     def answer(self) -> str | None:
@@ -51,7 +53,7 @@ class Exchange:
             "transcript": self.transcript, "question": reply.get("question"),
             "score": reply.get("score"), "answer": self.answer,
             "fallback": reply.get("fallback", True), "top": reply.get("top", []),
-            "ignored": self.ignored, "error": self.error,
+            "ignored": self.ignored, "error": self.error, "end": self.end_reason,
             "latency_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 
@@ -83,7 +85,8 @@ class Pipeline:
         ex = Exchange(audio)
         t0 = time.perf_counter()
         try:
-            ex.transcript = self.recognizer.transcribe(audio).text
+            ex.heard = self.recognizer.transcribe(audio)
+            ex.transcript = ex.heard.text
             ex.timings_ms["asr"] = 1000 * (time.perf_counter() - t0)
             ex.reply = self.answerer.reply(ex.transcript)
             ex.timings_ms["embed"] = ex.reply.embed_ms

@@ -22,6 +22,7 @@ from ..config import VadConfig
 from ..daemon import Daemon
 from ..pipeline import Exchange, Pipeline
 from ..vad import PRESETS, build_detector
+from ..vad.early_end import EarlyEnd, EarlyEndRule
 
 
 class TimingSink:
@@ -49,7 +50,8 @@ def spoken_questions(questions: list[str], gap_s: float = 2.5) -> Audio:
 
 
 def e2e_ms(recording: Path, recognizer: Any, answerer: Any, speech: Any, preset: str,
-           speculative: bool) -> dict[str, Any]:
+           speculative: bool, early_end: bool = False,
+           early_after_s: float = 0.4) -> dict[str, Any]:
     settings = PRESETS[preset]
     sink = TimingSink()
     source = FileSource(recording, realtime=True)
@@ -64,12 +66,15 @@ def e2e_ms(recording: Path, recognizer: Any, answerer: Any, speech: Any, preset:
 
     daemon = Daemon(source, build_detector(VadConfig()), settings,
                     Pipeline(recognizer, answerer, speech, sink),
-                    on_exchange=on_exchange, speculative=speculative)
+                    on_exchange=on_exchange, speculative=speculative,
+                    early_end=EarlyEnd(EarlyEndRule(after_s=early_after_s)) if early_end
+                    else None)
     daemon.run(threading.Event())
     return {"median": round(statistics.median(latencies), 1) if latencies else None,
             "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
             "hangover_ms": round(1000 * settings.hangover_s), "n": len(latencies),
-            "speculative": speculative}
+            "speculative": speculative,
+            "early_end_after_s": early_after_s if early_end else None}
 
 
 def startup(config: str | None, asr: str | None, qa: str | None,
@@ -104,12 +109,14 @@ def startup(config: str | None, asr: str | None, qa: str | None,
 
 
 def all_presets(recognizer: Any, answerer: Any, speech: Any, questions: list[str],
-                compare_speculation: bool = True) -> dict[str, Any]:
+                compare_speculation: bool = True, early_after_s: float = 0.4) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_wav(Path(tmp) / "questions.wav", spoken_questions(questions))
         out: dict[str, Any] = {}
         for preset in PRESETS:
             out[preset] = e2e_ms(path, recognizer, answerer, speech, preset, True)
+        out["default_early_end"] = e2e_ms(path, recognizer, answerer, speech, "default", True,
+                                          early_end=True, early_after_s=early_after_s)
         if compare_speculation:
             out["default_without_speculation"] = e2e_ms(path, recognizer, answerer, speech,
                                                         "default", False)

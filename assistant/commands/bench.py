@@ -20,12 +20,17 @@ def register(sub: Any) -> None:
         sub, "bench", "measure latency, speed per stage, idle CPU, memory, start-up", run,
         kb=True, asr=True, description="Measure on this machine: end of speech -> first "
         "answer sample per preset (real daemon, recording replayed in real time, null "
-        "loudspeaker), time per stage, CPU while listening to silence, memory, start-up. "
+        "loudspeaker), mouth to ear per preset (the real `assistant run` in a simulated room: "
+        "a private PulseAudio server, the question played into it, the answer's first sample "
+        "as recorded; pocketsphinx), time per stage, CPU while listening to silence, memory, "
+        "start-up. "
         "Without downloaded wav2vec2 weights, a randomly initialised model of the exact "
         "wav2vec2-base architecture is timed instead (same cost; said in the output).")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
     p.add_argument("--no-e2e", action="store_true", help="skip the end-to-end replay")
+    p.add_argument("--no-room", action="store_true", help="skip mouth to ear in the simulated "
+                   "room (a private PulseAudio server; needs pulseaudio and pulseaudio-utils)")
 
 
 def _machine() -> dict[str, Any]:
@@ -90,7 +95,16 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_e2e:
         log.info("end-to-end replay per preset (real time)...")
         out["e2e_ms"] = e2e.all_presets(recognizer, answerer, speech, questions,
-                                        compare_speculation=not args.quick)
+                                        compare_speculation=not args.quick,
+                                        early_after_s=cfg.vad.early_end_after_s)
+    if not args.no_room:
+        from ..bench import mouth_to_ear
+
+        log.info("mouth to ear through real audio devices (simulated room)...")
+        out["mouth_to_ear_ms"] = mouth_to_ear.measure(
+            cfg.qa_path.resolve(), cfg.cache_path, questions,
+            ["default"] if args.quick else ["fast", "default", "relaxed"],
+            early_after_s=() if args.quick else (0.0,))
     speech.close()
     if args.json:
         print_json(out)
@@ -117,3 +131,12 @@ def print_table(out: dict[str, Any]) -> None:
     for preset, e in out.get("e2e_ms", {}).items():
         print(f"  end of speech -> answer, {preset:<27} median {e['median']} ms, p95 "
               f"{e['p95']} ms (hangover {e['hangover_ms']} ms, n={e['n']})")
+    m2e = out.get("mouth_to_ear_ms", {})
+    if "skipped" in m2e:
+        print(f"  mouth to ear (room): skipped: {m2e['skipped']}")
+    for preset, e in m2e.items():
+        if isinstance(e, dict) and "error" in e:
+            print(f"  mouth to ear, {preset}: failed: {e['error']}")
+        elif isinstance(e, dict):
+            print(f"  mouth to ear (room), {preset:<25} median {e['median']} ms, p95 "
+                  f"{e['p95']} ms (n={e['n']}/{e['questions']}, ended early {e['early_ends']})")

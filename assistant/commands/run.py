@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from ..service.reload import Reloader
     from ..tts import SpeechThread
     from ..vad import build_detector, segmenter_settings
+    from ..vad.early_end import EarlyEnd, EarlyEndRule
 
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload while loading: files read below
     cfg = _config(args)
@@ -91,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
                     cfg.vad.frame_ms,
                     cfg.tts.refractory_s, speculative=cfg.asr.speculative,
                     on_exchange=exchanges.append if exchanges else None,
-                    on_state=notifier.on_state, on_tick=notifier.tick)
+                    on_state=notifier.on_state, on_tick=notifier.tick,
+                    early_end=EarlyEnd(EarlyEndRule(after_s=cfg.vad.early_end_after_s))
+                    if cfg.vad.early_end else None)
     reloader = Reloader(answerer, cfg, lambda: _config(args), recognizer.adapt, notifier,
                         [exchanges.reopen] if exchanges else [], 2.0 if args.watch else None)
     stop = threading.Event()

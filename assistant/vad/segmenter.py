@@ -64,7 +64,7 @@ class SpeechResumed:
 @dataclass(frozen=True)
 class Ended:
     audio: Audio
-    reason: str  # "silence", "max-length" or "end-of-stream"
+    reason: str  # "silence", "max-length", "end-of-stream" or "early" (a complete question)
     speech_end_ms: float  # stream time when the last speech frame ended
 
 
@@ -134,6 +134,15 @@ class Segmenter:
         if len(self._frames) * frame_s >= self.settings.max_utterance_s - 1e-9:
             events.append(self._finish("max-length"))
         return events
+
+    @property
+    def silence_s(self) -> float:
+        """Trailing silence so far (0 while speech goes on)."""
+        return self._silence_s if self.state is SegState.TRAILING else 0.0
+
+    def cut(self, reason: str) -> Ended | Dropped:
+        """End the utterance in progress now (the daemon's early end of turn)."""
+        return self._finish(reason)
 
     def flush(self) -> Ended | Dropped | None:
         """The stream ended: close the utterance in progress, if any."""
