@@ -76,6 +76,8 @@ def test_make_dataset_then_eval_with_pocketsphinx(tmp_path: Path, repo_qa: Path,
     assert result["rejection"] == 1.0  # unrelated speech and noise: no confident wrong answer
     assert 0.0 <= result["wer"] < 0.5
     assert {"asr", "embed", "match"} <= set(result["latency_ms"])
+    assert result["categories"]["written"] == {"n": 3, "correct": 3, "accuracy": 1.0}
+    assert result["categories"]["unrelated"]["n"] == 3 and result["confident_wrong"] == []
 
 
 def test_summary_per_category_and_confident_wrong_answers() -> None:
