@@ -97,6 +97,12 @@ class AsrConfig:
     speculative: bool = _f(
         True, "Start recognizing when the speaker pauses, while the end-of-speech hangover "
         "runs; the answer is then ready when the hangover ends.")
+    pocketsphinx_mode: str = _f(
+        "grammar", "pocketsphinx decoding: grammar (exactly the qa.yaml phrasings and their "
+        "templates, then a phone-loop check), hybrid (the grammar, and where it rejects, a "
+        "trigram model of the phrasings so a paraphrase can reach the matcher) or trigram "
+        "(the trigram model only). docs/paraphrases.md has the measurements.",
+        choices=("grammar", "hybrid", "trigram"))
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,22 @@ class Outcome:
     error: str | None = None
 
     @property
+    def category(self) -> str:
+        """written (a qa.yaml phrasing said as written), paraphrase (other words, a known
+        answer) or unrelated (speech or noise that should get no answer)."""
+        if self.row.expected_entry is None:
+            return "unrelated"
+        same = not self.row.spoken or normalize_key(self.row.spoken) == normalize_key(
+            self.row.expected)
+        return "written" if same else "paraphrase"
+
+    @property
+    def confident_wrong(self) -> bool:
+        """Answered, and with another answer than the right one (the worst mistake)."""
+        return self.answered_entry is not None and self.answered_entry != \
+            self.row.expected_entry
+
+    @property
     def correct(self) -> bool:
         if self.row.expected_entry is None:
             return self.answered_entry is None
@@ -111,16 +127,35 @@ def summarize(outcomes: list[Outcome], worst: int = 5) -> dict[str, Any]:
                           "p95": round(float(np.percentile(values, 95)), 1)}
     failed = [o for o in outcomes if not o.correct]
     failed.sort(key=lambda o: -(o.score or 0.0))  # confident mistakes first
+    categories = {}
+    for name in CATEGORIES:
+        sel = [o for o in outcomes if o.category == name]
+        if sel:
+            categories[name] = {"n": len(sel), "correct": sum(o.correct for o in sel),
+                                "accuracy": round(sum(o.correct for o in sel) / len(sel), 4)}
+    wrong = sorted((o for o in outcomes if o.confident_wrong), key=lambda o: -(o.score or 0.0))
+    asr = [o.timings_ms["asr"] for o in outcomes if "asr" in o.timings_ms]
     return {
         "n": len(outcomes),
+        "categories": categories,
+        "confident_wrong": [_row(o) for o in wrong],
+        "asr_ms_mean": round(float(np.mean(asr)), 1) if asr else None,
         "accuracy": round(sum(o.correct for o in inscope) / len(inscope), 4) if inscope
         else None,
         "rejection": round(sum(o.correct for o in outscope) / len(outscope), 4) if outscope
         else None,
         "wer": round(errors / refs, 4) if refs else None,
         "latency_ms": latency,
-        "worst": [{"audio": str(o.row.audio), "expected": o.row.expected or None,
-                   "transcript": o.transcript, "matched": o.question, "answered":
-                   o.answered_entry is not None, "score": None if o.score is None
-                   else round(o.score, 3), "error": o.error} for o in failed[:worst]],
+        "worst": [_row(o) for o in failed[:worst]],
     }
+
+
+CATEGORIES = ("written", "paraphrase", "unrelated")
+
+
+def _row(o: Outcome) -> dict[str, Any]:
+    return {"audio": str(o.row.audio), "category": o.category,
+            "expected": o.row.expected or None, "spoken": o.row.spoken or None,
+            "transcript": o.transcript, "matched": o.question,
+            "answered": o.answered_entry is not None,
+            "score": None if o.score is None else round(o.score, 3), "error": o.error}

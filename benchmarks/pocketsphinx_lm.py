@@ -8,6 +8,8 @@ Approaches (all with the package's US-English acoustic model and CMUdict):
   jsgf-filler  a JSGF grammar of the phrasings, pocketsphinx defaults (fillers between words)
   jsgf         the same grammar without fillers, no verification (the recogniser, threshold -inf)
   verified     the recogniser as shipped: grammar, then the phone-loop score check
+  lm-verified  asr.pocketsphinx_mode trigram: the trigram model with the phone-loop check
+  hybrid       asr.pocketsphinx_mode hybrid: verified, and where it rejects, lm-verified
 
 Clips: every question of qa.yaml spoken by espeak-ng voices (the first four voices were used
 to choose the threshold; the others are held out), the same with white noise at 20 dB SNR,
@@ -180,6 +182,11 @@ def approaches(questions: list[str], tmp: Path, names: list[str]) -> dict[str, C
             rec = psr.PocketsphinxRecognizer(accept_ratio=ratio)
             rec.adapt(questions)
             out[name] = rec.transcribe
+    for name, mode in (("lm-verified", "trigram"), ("hybrid", "hybrid")):
+        if name in names:
+            rec = psr.PocketsphinxRecognizer(mode=mode)
+            rec.adapt(questions)
+            out[name] = rec.transcribe
     return out
 
 
@@ -198,7 +205,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--qa", type=Path, default=REPO / "qa.yaml")
     ap.add_argument("--dev", type=Path, default=None, help="speech-dev folder (transcripts.tsv)")
-    ap.add_argument("--approaches", default="default-lm,trigram,jsgf-filler,jsgf,verified")
+    ap.add_argument("--approaches",
+                    default="default-lm,trigram,jsgf-filler,jsgf,verified,lm-verified,hybrid")
     ap.add_argument("--sweep", action="store_true", help="verified at other thresholds too")
     ap.add_argument("--errors", action="store_true", help="print every wrong or missed clip")
     args = ap.parse_args()

@@ -76,3 +76,25 @@ def test_make_dataset_then_eval_with_pocketsphinx(tmp_path: Path, repo_qa: Path,
     assert result["rejection"] == 1.0  # unrelated speech and noise: no confident wrong answer
     assert 0.0 <= result["wer"] < 0.5
     assert {"asr", "embed", "match"} <= set(result["latency_ms"])
+    assert result["categories"]["written"] == {"n": 3, "correct": 3, "accuracy": 1.0}
+    assert result["categories"]["unrelated"]["n"] == 3 and result["confident_wrong"] == []
+
+
+def test_summary_per_category_and_confident_wrong_answers() -> None:
+    written = Row(Path("a.wav"), "Where do you live?", "Where do you live?", 0)
+    para = Row(Path("b.wav"), "Where do you live?", "where's your home", 0)
+    para2 = Row(Path("c.wav"), "What is your name?", "tell me your name", 1)
+    unrelated = Row(Path("d.wav"), "", "order a pizza", None)
+    outcomes = [
+        Outcome(written, "where do you live", 0, "Where do you live?", 0.9),
+        Outcome(para, "where is your home", 0, "Where do you live?", 0.7),
+        Outcome(para2, "tell me your age", 0, "Where do you live?", 0.8),
+        Outcome(unrelated, "", None, None, None),
+    ]
+    s = summarize(outcomes)
+    assert s["categories"] == {
+        "written": {"n": 1, "correct": 1, "accuracy": 1.0},
+        "paraphrase": {"n": 2, "correct": 1, "accuracy": 0.5},
+        "unrelated": {"n": 1, "correct": 1, "accuracy": 1.0}}
+    assert [(w["audio"], w["category"]) for w in s["confident_wrong"]] == [("c.wav",
+                                                                           "paraphrase")]

@@ -92,7 +92,7 @@ def load_recognizer(cfg: AsrConfig, phrases: Sequence[str] = (),
                            "`pip install pocketsphinx`", code="missing-package")
         from .pocketsphinx import PocketsphinxRecognizer
 
-        recognizer = PocketsphinxRecognizer(cache_dir=cache_dir)
+        recognizer = PocketsphinxRecognizer(cache_dir=cache_dir, mode=cfg.pocketsphinx_mode)
     else:
         raise AsrError(f"unknown asr.backend {name!r}; choose one of auto, "
                        f"{', '.join(BACKENDS)}", code="unknown-backend")

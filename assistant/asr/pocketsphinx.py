@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 ACCEPT_RATIO = -26.0  # grammar minus phone-loop acoustic score per frame (log base 1.0001)
 _LOG_BASE = math.log(1.0001)  # pocketsphinx's log base; scores come back as base**score
 _PHONES = "phones"
+_TRIGRAM = "trigram"
+# grammar: exactly the phrasings; trigram: an n-gram model of the phrasings (any word order);
+# hybrid: the grammar, and where it rejects, the trigram model with its own check
+MODES = ("grammar", "trigram", "hybrid")
 _FILLER = re.compile(r"^(<.*>|\[.*\]|\+\+.*\+\+|\(null\))$")
 
 
@@ -73,10 +77,17 @@ def _log(score: float) -> float:
 class PocketsphinxRecognizer:
     name = "pocketsphinx"
 
-    def __init__(self, cache_dir: Path | None = None, accept_ratio: float = ACCEPT_RATIO) -> None:
+    def __init__(self, cache_dir: Path | None = None, accept_ratio: float = ACCEPT_RATIO,
+                 mode: str = "grammar", trigram_ratio: float = ACCEPT_RATIO) -> None:
+        if mode not in MODES:
+            raise AsrError(f"unknown pocketsphinx mode {mode!r}; valid: {', '.join(MODES)}",
+                           code="mode")
         self.cache_dir = cache_dir
         self.accept_ratio = accept_ratio
+        self.mode = mode
+        self.trigram_ratio = trigram_ratio
         self.phrases: tuple[str, ...] = ()
+        self._pending: tuple[str, ...] = ()
         self._decoder: Any = None
         self._lock = threading.Lock()
 
@@ -100,6 +111,7 @@ class PocketsphinxRecognizer:
         with self._lock:
             if normal == self.phrases and (self._decoder is not None or not normal):
                 return
+            self._pending = normal
             decoder = self._build(normal) if normal else None
             self.phrases, self._decoder = normal, decoder
 
@@ -129,11 +141,24 @@ class PocketsphinxRecognizer:
         try:
             decoder.add_jsgf_file(GRAMMAR, str(folder / "questions.gram"))
             decoder.add_allphone_file(_PHONES, str(_model_path("en-us", "en-us-phone.lm.bin")))
+            if self.mode != "grammar":
+                decoder.add_lm_file(_TRIGRAM, str(self._arpa(folder)))
             decoder.activate_search(GRAMMAR)
         except (RuntimeError, ValueError) as exc:
             raise AsrError(f"pocketsphinx rejected the grammar built in {folder} ({exc}); "
                            "delete that folder and restart", code="grammar") from None
         return decoder
+
+    def _arpa(self, folder: Path) -> Path:
+        """A trigram model (ARPA) of the phrasings, next to the grammar."""
+        from pocketsphinx.lm import ArpaBoLM  # type: ignore[import-untyped]
+
+        path = folder / "questions.arpa"
+        if not path.exists():
+            lm = ArpaBoLM(text="\n".join(self.phrases or self._pending), add_start=True)
+            lm.compute()
+            lm.write_file(str(path))
+        return path
 
     def transcribe(self, audio: Audio) -> Transcript:
         if audio.rate_hz != PIPELINE_RATE_HZ:
@@ -174,15 +199,26 @@ class PocketsphinxRecognizer:
         return Transcript(clean(text), self.name, prob if text else None)
 
     def _verified(self, pcm: bytes) -> Transcript:
-        text, _, segs = self._decode(pcm, GRAMMAR)
+        if self.mode != "hybrid":
+            return self._checked(pcm, self.mode, self.accept_ratio)
+        first = self._checked(pcm, "grammar", self.accept_ratio)
+        if first.text:
+            return first
+        return self._checked(pcm, _TRIGRAM, self.trigram_ratio)
+
+    def _checked(self, pcm: bytes, mode: str, accept_ratio: float) -> Transcript:
+        text, _, segs = self._decode(pcm, _TRIGRAM if mode == _TRIGRAM else GRAMMAR)
         text = clean(text)
-        if text not in self.phrases:  # the grammar's end was never reached: no phrasing
+        segs = [s for s in segs if s.word != "<s>" and s.word != "</s>"] or segs
+        # grammar: a text that is no phrasing means the grammar's end was never reached
+        if not text or (mode == "grammar" and text not in self.phrases):
             return Transcript("", self.name, 0.0, {"rejected": True, "hypothesis": text})
         frames = max(1, max(s.end_frame for s in segs) + 1)
         _, _, loop = self._decode(pcm, _PHONES)
         ratio = (sum(_log(s.ascore) for s in segs) - sum(_log(s.ascore) for s in loop)) / frames
-        confidence = 0.5 + 0.5 * math.tanh((ratio - self.accept_ratio) / 8.0)  # 0.5 at the bar
-        extra = {"ratio": ratio, "hypothesis": text, "rejected": ratio < self.accept_ratio}
+        confidence = 0.5 + 0.5 * math.tanh((ratio - accept_ratio) / 8.0)  # 0.5 at the bar
+        extra = {"ratio": ratio, "hypothesis": text, "rejected": ratio < accept_ratio,
+                 "mode": mode}
         return Transcript("" if extra["rejected"] else text, self.name, confidence, extra)
 
 

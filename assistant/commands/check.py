@@ -30,6 +30,14 @@ def run(args: argparse.Namespace) -> int:
     kb = load_kb(cfg.qa_path)
     print(f"knowledge:  {cfg.qa_path}: {len(kb.entries)} answers, {len(kb.questions)} "
           f"questions, fallback {kb.fallback!r}")
+    templates = [(t, e) for e in kb.entries for t in e.templates]
+    if templates:
+        from ..kb.templates import expand
+
+        print(f"templates:  {len(templates)}, expanded to "
+              f"{sum(len(expand(t)) for t, _ in templates)} phrasings")
+        for t, _ in templates:
+            print(f"            {t!r}: {len(expand(t))} phrasings")
     s = segmenter_settings(cfg.vad)
     print(f"vad:        preset {cfg.vad.preset}, aggressiveness {cfg.vad.aggressiveness}, "
           f"pre-roll {s.pre_roll_s}s, min speech {s.min_speech_s}s, hangover {s.hangover_s}s, "

@@ -15,12 +15,15 @@ def register(sub: Any) -> None:
         run, kb=True, asr=True, description="Run every recording of DATASET.tsv through the "
         "same pipeline as the daemon (segmenter included) and report answer accuracy on rows "
         "with an expected question, rejection rate on rows without one (fallback or no "
-        "utterance counts as rejected), word error rate, latency per stage, and the worst "
+        "utterance counts as rejected), accuracy per category (questions as written, "
+        "paraphrases: 'text' differs from 'expected', unrelated speech and noise), the "
+        "confident wrong answers, word error rate, latency per stage, and the worst "
         "rows. DATASET.tsv: header, columns 'audio' (path relative to the TSV) and "
         "'expected' (a phrasing from qa.yaml, or empty), optional 'text' (what was said).")
     p.add_argument("dataset", help="the DATASET.tsv file")
     p.add_argument("--json", action="store_true", help="print one JSON object (keys accuracy, "
-                   "rejection, wer, n, latency_ms, worst)")
+                   "rejection, wer, n, categories, confident_wrong, asr_ms_mean, latency_ms, "
+                   "worst)")
     p.add_argument("--worst", type=int, default=5, help="how many failing rows to list")
 
 
@@ -80,8 +83,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"answer accuracy (rows with an expected question): {pct(summary['accuracy'])}")
     print(f"rejection (rows that should get no answer):       {pct(summary['rejection'])}")
     print(f"word error rate:                                  {pct(summary['wer'])}")
+    for name, c in summary["categories"].items():
+        label = {"written": "questions as written", "paraphrase": "paraphrases",
+                 "unrelated": "unrelated speech and noise (no answer)"}[name]
+        print(f"  {label + ':':<40} {c['correct']:>4} of {c['n']:<4} {pct(c['accuracy'])}")
+    if summary["asr_ms_mean"] is not None:
+        print(f"recognition time per utterance (mean):           {summary['asr_ms_mean']:.1f} ms")
     for stage, v in summary["latency_ms"].items():
         print(f"latency {stage:<6} median {v['median']:>7.1f} ms   p95 {v['p95']:>7.1f} ms")
+    wrong = summary["confident_wrong"]
+    print(f"confident wrong answers (answered, but not the right answer): {len(wrong)}")
+    for w in wrong:
+        print(f"  [{w['category']}] said {w['spoken'] or '(noise)'!r}, heard {w['transcript']!r}"
+              f", answered {w['matched']!r} ({w['score']}), expected {w['expected']!r}")
     if summary["worst"]:
         print("worst rows:")
         for w in summary["worst"]:

@@ -3,7 +3,8 @@
     fallback: "Sorry, I don't know that yet."     # optional
     entries:
       - answer: "I live in Kathmandu."
-        questions: ["Where do you live?", "Which city are you from?"]
+        questions: ["Where do you live?", "Which city are you from?",
+                    "(where's|where is) your home"]   # a template: see templates.py
 
 Nothing in the file is ever executed: answers are plain text in which only the placeholders
 ``{time}`` and ``{date}`` are replaced, at answer time.
@@ -20,6 +21,7 @@ from typing import Any
 
 from ..config import parse_yaml
 from ..errors import ConfigError, KnowledgeError
+from .templates import TemplateError, expand, is_template
 
 DEFAULT_FALLBACK = "Sorry, I don't know that yet."
 _PLACEHOLDER = re.compile(r"\{(time|date)\}")
@@ -28,7 +30,8 @@ _PLACEHOLDER = re.compile(r"\{(time|date)\}")
 @dataclass(frozen=True)
 class Entry:
     answer: str
-    questions: tuple[str, ...]
+    questions: tuple[str, ...]  # every phrasing, templates expanded
+    templates: tuple[str, ...] = ()  # the templates as written (see templates.py)
 
 
 @dataclass(frozen=True)
@@ -111,16 +114,27 @@ def parse_kb(data: Any, source: str) -> KnowledgeBase:
             questions = [questions]
         if not isinstance(questions, list) or not questions:
             raise _fail(source, f"{where}.questions", "needs a list of one or more phrasings")
-        texts = []
+        texts: list[str] = []
+        templates = []
         for j, q in enumerate(questions, start=1):
-            text = _text(q, source, f"{where}.questions[{j}]")
-            key = normalize_key(text)
-            if key in seen:
-                raise _fail(source, f"{where}.questions[{j}]", f"duplicate question {text!r} "
-                            f"(also at {seen[key]}); keep it under one answer only")
-            seen[key] = f"{where}.questions[{j}]"
-            texts.append(text)
-        entries.append(Entry(answer, tuple(texts)))
+            written = _text(q, source, f"{where}.questions[{j}]")
+            try:
+                phrasings = expand(written)
+            except TemplateError as exc:
+                raise _fail(source, f"{where}.questions[{j}]",
+                            f"template {written!r} {exc}") from None
+            if is_template(written):
+                templates.append(written)
+            for text in phrasings:
+                key = normalize_key(text)
+                if key in seen and seen[key].startswith(f"{where}.") and is_template(written):
+                    continue  # a template repeating a phrasing of its own answer
+                if key in seen:
+                    raise _fail(source, f"{where}.questions[{j}]", f"duplicate question "
+                                f"{text!r} (also at {seen[key]}); keep it under one answer only")
+                seen[key] = f"{where}.questions[{j}]"
+                texts.append(text)
+        entries.append(Entry(answer, tuple(texts), tuple(templates)))
     return KnowledgeBase(tuple(entries), fallback, source)
 
 
