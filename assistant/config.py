@@ -64,6 +64,14 @@ class VadConfig:
     noise_window_s: float = _f(
         0.6, "How far back the noise floor looks; steady noise ends an utterance after about "
         "this long plus the hangover.", lo=0.1, hi=10)
+    backend: str = _f(
+        "webrtcvad", "Frame classifier: webrtcvad (a few microseconds a frame) or silero "
+        "(silero-vad's ONNX model through ONNX Runtime, no torch: pip install --no-deps "
+        "silero-vad). The noise gate applies to both. See docs/room.md.",
+        choices=("webrtcvad", "silero"))
+    silero_threshold: float = _f(
+        0.5, "Speech probability from which silero counts a frame as speech.", lo=0.05,
+        hi=0.95)
 
 
 @dataclass(frozen=True)
