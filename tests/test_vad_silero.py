@@ -14,7 +14,7 @@ from assistant.config import VadConfig
 from assistant.vad import Framer, build_detector
 from tests.conftest import espeak_audio
 
-pytestmark = pytest.mark.skipif(
+needs_silero = pytest.mark.skipif(
     importlib.util.find_spec("silero_vad") is None,
     reason="pip install --no-deps silero-vad (ships the ONNX model)")
 
@@ -23,6 +23,7 @@ def speech_frames(vad: object, audio: Audio) -> int:
     return sum(vad.is_speech(f) for f in Framer(30).push(audio))  # type: ignore[attr-defined]
 
 
+@needs_silero
 def test_silero_hears_speech_and_not_steady_noise() -> None:
     vad = build_detector(VadConfig(backend="silero", noise_gate_db=0))
     speech = espeak_audio("what is your name and who made you")
@@ -32,6 +33,7 @@ def test_silero_hears_speech_and_not_steady_noise() -> None:
     assert speech_frames(vad, hiss) == 0
 
 
+@needs_silero
 def test_silero_backend_loads_without_importing_torch() -> None:
     code = ("import sys; from assistant.config import VadConfig; "
             "from assistant.vad import build_detector; "
@@ -40,3 +42,19 @@ def test_silero_backend_loads_without_importing_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_without_the_wheel_the_error_says_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    from assistant.errors import VadError
+    from assistant.vad import silero
+
+    def absent(name: str) -> None:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "files", absent)
+    with pytest.raises(VadError, match="pip install --no-deps silero-vad") as err:
+        silero.model_path()
+    assert err.value.code == "missing-package"
