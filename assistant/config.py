@@ -75,6 +75,14 @@ class VadConfig:
         "Mid-sentence pauses up to this long never end a turn early (0.4 s: none of 75 paused "
         "or slow utterances did; 0: 25% of paused ones did). Below hangover_s to gain "
         "anything.", lo=0, hi=5)
+    backend: str = _f(
+        "webrtcvad", "Frame classifier: webrtcvad (a few microseconds a frame) or silero "
+        "(silero-vad's ONNX model through ONNX Runtime, no torch: pip install --no-deps "
+        "silero-vad). The noise gate applies to both. See docs/room.md.",
+        choices=("webrtcvad", "silero"))
+    silero_threshold: float = _f(
+        0.5, "Speech probability from which silero counts a frame as speech.", lo=0.05,
+        hi=0.95)
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,15 @@ def noise(kind: str, seconds: float, dbfs: float, rng: np.random.Generator) -> n
     return (x / np.sqrt(np.mean(x ** 2)) * 10 ** (dbfs / 20) * 32767).astype(np.int16)
 
 
-def utterances(samples: np.ndarray, gate: bool, margin_db: float, window_s: float) -> list[float]:
-    vad = NoiseFloorGate(WebRtcVad(3), margin_db, window_s) if gate else WebRtcVad(3)
+def utterances(samples: np.ndarray, gate: bool, margin_db: float, window_s: float,
+               backend: str = "webrtcvad") -> list[float]:
+    if backend == "silero":
+        from assistant.vad.silero import SileroVad
+
+        base: object = SileroVad()
+    else:
+        base = WebRtcVad(3)
+    vad = NoiseFloorGate(base, margin_db, window_s) if gate else base  # type: ignore[arg-type]
     seg, out = Segmenter(PRESETS["default"], 30), []
     for frame in Framer(30).push(Audio(samples)):
         out += [round(e.audio.duration_s, 2) for e in seg.push(frame, vad.is_speech(frame))
@@ -51,12 +58,13 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     pad = np.zeros(8000, np.int16)
-    print(f"{'clip':45s} {'webrtcvad alone':>20s}  {'with the gate':>20s}")
+    print(f"{'clip':45s} {'webrtcvad alone':>20s}  {'with the gate':>20s}  "
+          f"{'silero alone':>20s}  {'silero + gate':>20s}")
 
     def row(name: str, samples: np.ndarray) -> None:
-        plain = utterances(samples, False, args.margin_db, args.window_s)
-        gated = utterances(samples, True, args.margin_db, args.window_s)
-        print(f"{name:45s} {plain!s:>20s}  {gated!s:>20s}")
+        cols = [utterances(samples, gate, args.margin_db, args.window_s, backend)
+                for backend in ("webrtcvad", "silero") for gate in (False, True)]
+        print(f"{name:45s} " + "  ".join(f"{c!s:>20s}" for c in cols))
 
     for q in QUESTIONS:
         sp = speak(q, "en-us", 150).samples

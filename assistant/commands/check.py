@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"vad:        preset {cfg.vad.preset}, aggressiveness {cfg.vad.aggressiveness}, "
           f"pre-roll {s.pre_roll_s}s, min speech {s.min_speech_s}s, hangover {s.hangover_s}s, "
           f"max {s.max_utterance_s}s")
+    if cfg.vad.backend == "silero":  # the wheel's ONNX model must be there (VadError if not)
+        from ..vad.silero import model_path
+
+        print(f"vad:        silero, threshold {cfg.vad.silero_threshold}: {model_path()}")
     backend = resolve_backend(cfg.asr)
     a = cfg.asr
     onnx = a.runtime == "onnx" and a.device == "cpu"

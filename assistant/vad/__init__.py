@@ -9,9 +9,15 @@ from .webrtc import Framer, VoiceDetector, WebRtcVad, segmenter_settings
 
 
 def build_detector(cfg: VadConfig) -> VoiceDetector:
-    """The configured frame classifier: webrtcvad, behind the noise-floor gate unless
-    ``vad.noise_gate_db`` is 0."""
-    vad: VoiceDetector = WebRtcVad(cfg.aggressiveness)
+    """The configured frame classifier (webrtcvad or silero, imported lazily), behind the
+    noise-floor gate unless ``vad.noise_gate_db`` is 0."""
+    vad: VoiceDetector
+    if cfg.backend == "silero":
+        from .silero import SileroVad
+
+        vad = SileroVad(cfg.silero_threshold)
+    else:
+        vad = WebRtcVad(cfg.aggressiveness)
     if cfg.noise_gate_db > 0:
         vad = NoiseFloorGate(vad, cfg.noise_gate_db, cfg.noise_window_s, cfg.frame_ms)
     return vad
