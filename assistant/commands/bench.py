@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     log.info("start-up time (fresh process)...")
     startup_s, startup_rss_mb = e2e.startup(args.config, args.asr, args.qa, model)
     out["startup_s"], out["rss_mb"] = round(startup_s, 2), round(startup_rss_mb, 1)
-    speech = SpeechThread(cfg.tts)
+    speech = SpeechThread(cfg.tts, cfg.cache_path)
     speech.synthesize("ready")
     out["recognizer"] = name
     questions = [e.questions[0] for e in answerer.kb.entries][: 3 if args.quick else 8]
