@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     bundled = bundled_model_dir(cfg.matcher.model)
     print(f"matcher:    {cfg.matcher.model}{' (bundled package)' if bundled else ''}, "
           f"threshold {cfg.matcher.threshold}")
-    print(f"speech:     {describe_speech(cfg, load=not args.no_models)}")
+    print(f"speech:     {describe_speech(cfg)}")
     if not args.no_models:
         report_ambiguity(cfg, kb)
     print("ok")
@@ -77,7 +77,7 @@ def report_ambiguity(cfg: Any, kb: Any) -> None:
               f"another answer's phrasing, than to its own answer ({own:.2f})")
 
 
-def describe_speech(cfg: Any, load: bool) -> str:
+def describe_speech(cfg: Any) -> str:
     """One line on the voice `run` would speak with; a bad Piper voice raises TtsError."""
     from ..tts import backend_name, load_synthesizer, voices_dir
 
@@ -87,8 +87,7 @@ def describe_speech(cfg: Any, load: bool) -> str:
         from ..tts.piper_backend import resolve_voice
 
         path = resolve_voice(cfg.tts.voice, voices_dir(cfg.cache_path))
-        if load:
-            load_synthesizer(cfg.tts, cfg.cache_path)  # a corrupt voice file fails here
+        load_synthesizer(cfg.tts, cfg.cache_path)  # 0.7 s; a corrupt voice file fails here
         return (f"piper{auto}, voice {path.stem} ({path}), {cfg.tts.rate_wpm} wpm; "
                 "fallback espeak-ng")
     ok = (importlib.util.find_spec("pyttsx3") is not None if backend == "pyttsx3"

@@ -100,6 +100,11 @@ def _keyed(engine: Synthesizer, cfg: TtsConfig) -> Synthesizer:
     return engine
 
 
+def _done(fut: cf.Future[Audio] | None, audio: Audio) -> None:
+    if fut is not None:
+        fut.set_result(audio)
+
+
 def fallback_config(cfg: TtsConfig) -> TtsConfig:
     """espeak-ng with the same rate and volume (its own default voice)."""
     import dataclasses
@@ -127,42 +132,56 @@ class SpeechThread:
 
     def _loop(self) -> None:
         engine: Synthesizer | None = None
+        broken: TtsError | None = None  # the Piper voice would not load: espeak-ng speaks
         fallback: Synthesizer | None = None
         while True:
             priority, _, text, fut = self._jobs.get()
             if text is None:
                 return
             try:
-                if engine is None:
-                    engine = load_synthesizer(self.cfg, self.cache_dir)
-                    if self.cache_dir is not None:
+                if engine is None and broken is None:
+                    try:
+                        engine = load_synthesizer(self.cfg, self.cache_dir)
+                    except TtsError as exc:
+                        if backend_name(self.cfg) != "piper":
+                            raise
+                        broken = exc
+                        log.error("the Piper voice cannot be used (%s); speaking with "
+                                  "espeak-ng instead", exc)
+                    if engine is not None and self.cache_dir is not None:
                         self.cache = AnswerCache(self.cache_dir / "speech", engine.cache_key)
+                if engine is None:
+                    if priority == BACKGROUND:
+                        continue  # nothing worth caching without the configured voice
+                    fallback = fallback or load_synthesizer(fallback_config(self.cfg))
+                    self.fallbacks += 1
+                    _done(fut, fallback.synthesize(text))
+                    continue
                 audio = self.cache.get(text) if self.cache else None
                 if audio is None:
                     if priority == BACKGROUND and self._has_live():
                         self._jobs.put((priority, next(self._order), text, fut))
                         continue
-                    audio = engine.synthesize(text)
+                    try:
+                        audio = engine.synthesize(text)
+                    except TtsError as exc:
+                        if engine.name != "piper" or exc.code == "empty-text":
+                            raise
+                        log.error("the Piper voice failed (%s); speaking this answer with "
+                                  "espeak-ng instead", exc)
+                        fallback = fallback or load_synthesizer(fallback_config(self.cfg))
+                        self.fallbacks += 1
+                        _done(fut, fallback.synthesize(text))
+                        continue
                     if self.cache is not None and priority == BACKGROUND:
                         self.cache.put(text, audio)
                         self.rendered += 1
-                if fut is not None:
-                    fut.set_result(audio)
+                _done(fut, audio)
             except TtsError as exc:
-                if engine is not None and engine.name == "piper" and exc.code != "empty-text":
-                    log.error("the Piper voice failed (%s); speaking with espeak-ng instead",
-                              exc)
-                    try:
-                        fallback = fallback or load_synthesizer(fallback_config(self.cfg))
-                        audio = fallback.synthesize(text)
-                        self.fallbacks += 1
-                        if fut is not None:
-                            fut.set_result(audio)
-                        continue
-                    except TtsError as exc2:
-                        exc = exc2
                 if fut is not None:
                     fut.set_exception(exc)
+                elif priority == BACKGROUND:
+                    log.warning("could not render %r ahead of time: %s", text[:40], exc)
             except Exception as exc:  # any engine failure is a TTS error, never a crash
                 if fut is not None:
                     fut.set_exception(TtsError(f"speech synthesis failed ({exc})",
