@@ -97,8 +97,9 @@ class Pipeline:
         try:
             # A cached answer is one read; a live one is queued sentence by sentence, so the
             # first plays while the speech thread renders the next.
+            # Files get the answer whole (a sink without ``streams``).
             parts = ([ex.answer] if self.speech.cached(ex.answer)
-                     else sentences(ex.answer))
+                     or not getattr(self.sink, "streams", False) else sentences(ex.answer))
             futures = [self.speech.submit(p) for p in parts]
 
             def rendered() -> Iterator[Audio]:

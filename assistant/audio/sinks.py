@@ -32,6 +32,8 @@ class SpeakerSink:
     between answers: a stopped stream costs no CPU, and the next answer's first sample does
     not wait for the device to open."""
 
+    streams = True  # plays part by part: a live answer is rendered sentence by sentence
+
     def __init__(self, device: str | int | None = None) -> None:
         self.device = device
         self._stream: Any = None
