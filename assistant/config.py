@@ -156,13 +156,20 @@ class MatcherConfig:
 
 @dataclass(frozen=True)
 class TtsConfig:
-    backend: str = _f("pyttsx3", "Speech synthesizer: pyttsx3 (espeak-ng on Linux) or espeak "
-                      "(the espeak-ng command).", choices=("pyttsx3", "espeak"))
-    voice: str | None = _f(None, "Voice id or name part (e.g. en-us); null = default.")
+    backend: str = _f("auto", "Speech synthesizer: piper (neural, the `voice` extra), pyttsx3 "
+                      "(espeak-ng on Linux), espeak (the espeak-ng command), or auto (piper "
+                      "when installed, else pyttsx3).",
+                      choices=("auto", "piper", "pyttsx3", "espeak"))
+    voice: str | None = _f(None, "Voice of the chosen backend: for piper a voice name "
+                           "(en_US-lessac-medium, fetched by `assistant download`) or a path "
+                           "to an .onnx voice; for espeak/pyttsx3 a voice id or name part "
+                           "(en-us); null = default (piper: the bundled joe voice).")
     rate_wpm: int = _f(170, "Speaking rate in words per minute.", lo=50, hi=500)
     volume: float = _f(1.0, "Volume from 0.0 to 1.0.", lo=0, hi=1)
     refractory_s: float = _f(0.3, "Microphone audio is ignored this long after speaking ends.",
                              lo=0, hi=10)
+    speaker_id: int | None = _f(None, "Speaker of a multi-speaker Piper voice; null = the "
+                                "first.", lo=0)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,11 @@ one utterance are logged and recorded in its Exchange; they never escape.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +19,9 @@ from .answerer import Answerer, Reply
 from .asr import Recognizer
 from .audio.sinks import Sink
 from .audio.types import Audio
-from .errors import AssistantError
+from .errors import AssistantError, TtsError
 from .quiet import QuietPolicy
-from .tts import SpeechThread
+from .tts import SpeechThread, sentences
 
 log = logging.getLogger("assistant.exchange")
 
@@ -105,9 +107,25 @@ class Pipeline:
             return
         t0 = time.perf_counter()
         try:
-            audio = self.speech.synthesize(ex.answer)
-            ex.timings_ms["tts"] = 1000 * (time.perf_counter() - t0)
-            self.sink.play(audio)
+            # A cached answer is one read; a live one is queued sentence by sentence, so the
+            # first plays while the speech thread renders the next.
+            # Files get the answer whole (a sink without ``streams``).
+            parts = ([ex.answer] if self.speech.cached(ex.answer)
+                     or not getattr(self.sink, "streams", False) else sentences(ex.answer))
+            futures = [self.speech.submit(p) for p in parts]
+
+            def rendered() -> Iterator[Audio]:
+                for i, fut in enumerate(futures):
+                    try:
+                        audio = fut.result(timeout=30.0)
+                    except cf.TimeoutError:
+                        raise TtsError("speech synthesis took over 30 s; check the TTS engine "
+                                       "(`assistant say hello`)", code="timeout") from None
+                    if i == 0:
+                        ex.timings_ms["tts"] = 1000 * (time.perf_counter() - t0)
+                    yield audio
+
+            self.sink.play_stream(rendered())
         except AssistantError as exc:
             ex.error = f"{exc.stage}: {exc}"
         except Exception as exc:

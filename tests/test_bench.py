@@ -37,3 +37,9 @@ def test_stage_figures() -> None:
 def test_idle_loop_never_calls_the_recognizer() -> None:
     # the stub recognizer raises if called: silence must stay in the VAD loop
     assert stages.idle_cpu_percent(seconds=1.0) >= 0
+
+
+def test_bench_times_a_cached_and_a_live_answer_per_voice() -> None:
+    figures = stages.voice_first_sample_ms(backends=("espeak",), repeat=1)
+    assert set(figures["espeak"]) == {"cached", "live"}
+    assert all(v > 0 for v in figures["espeak"].values())

@@ -63,7 +63,8 @@ def test_run_input_answers_each_question_as_wav_and_log(
     # The espeak-ng program speaks the same answer identically every time; pyttsx3 may land
     # a rate change one render late when a second engine appears (tests/test_tts.py).
     config = tmp_path / "config.yaml"
-    config.write_text(repo_config.read_text().replace("backend: pyttsx3", "backend: espeak"))
+    config.write_text(repo_config.read_text().replace(
+        "backend: auto           # auto (piper", "backend: espeak  # (piper"))
     code = main(["run", "--config", str(config), "--qa", str(repo_qa),
                  "--input", str(two_questions), "--fast", "--out", str(out)])
     assert code == 0

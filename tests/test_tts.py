@@ -18,7 +18,7 @@ def test_the_daemon_speaks_every_answer_whole_and_alike() -> None:
     one process. espeak-ng's rate is global and a change sometimes lands one render late, so
     the assistant keeps one synthesizer per process."""
     pytest.importorskip("pyttsx3")
-    speech = SpeechThread(TtsConfig())
+    speech = SpeechThread(TtsConfig(backend="pyttsx3"))
     try:
         lengths = {round(speech.synthesize(ANSWER).duration_s, 1) for _ in range(5)}
         longer = speech.synthesize(ANSWER + " " + ANSWER).duration_s

@@ -1,14 +1,18 @@
-"""Where spoken answers go: the loudspeaker, WAV files, or nowhere (benchmarks)."""
+"""Where spoken answers go: the loudspeaker, WAV files, or nowhere (benchmarks).
+
+``play_stream`` takes an answer as it is rendered, part by part (sentence by sentence): the
+loudspeaker plays the first part while the rest are still being synthesized."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..errors import AudioError
 from .files import write_wav
-from .types import Audio
+from .types import Audio, to_pipeline
 
 
 class Sink(Protocol):
@@ -16,30 +20,76 @@ class Sink(Protocol):
         """Play (or store) ``audio``; returns when it has finished."""
         ...
 
+    def play_stream(self, parts: Iterable[Audio]) -> None:
+        """Play the parts of one answer back to back; returns when the last has finished."""
+        ...
+
 
 class SpeakerSink:
-    """The loudspeaker through PortAudio. Blocks until the answer has been played."""
+    """The loudspeaker through PortAudio. Blocks until the answer has been played.
+
+    The output stream is opened once (``open``, or at the first answer) and kept, stopped,
+    between answers: a stopped stream costs no CPU, and the next answer's first sample does
+    not wait for the device to open."""
+
+    streams = True  # plays part by part: a live answer is rendered sentence by sentence
 
     def __init__(self, device: str | int | None = None) -> None:
         self.device = device
+        self._stream: Any = None
+        self.rate_hz: int | None = None
 
-    def play(self, audio: Audio) -> None:
+    def open(self, rate_hz: int) -> None:
+        """Open the device ahead of the first answer (at ``rate_hz`` if it takes it)."""
         import sounddevice as sd
 
         from .devices import open_output_rate, resolve_device
 
-        index = resolve_device(self.device, "output")
-        rate = open_output_rate(index, audio.rate_hz)
-        samples = audio.samples
-        if rate != audio.rate_hz:
-            from .types import to_pipeline
-
-            samples = to_pipeline(samples, audio.rate_hz, out_rate_hz=rate).samples
+        if self._stream is not None:
+            return
         try:
-            sd.play(samples, rate, device=index, blocking=True)
+            index = resolve_device(self.device, "output")
+            rate = open_output_rate(index, rate_hz)
+            self._stream = sd.OutputStream(samplerate=rate, device=index, channels=1,
+                                           dtype="int16")
         except sd.PortAudioError as exc:
+            raise AudioError(f"cannot open output device {self.device!r} ({exc}); see "
+                             "`assistant devices`", code="output") from exc
+        self.rate_hz = rate
+
+    def play(self, audio: Audio) -> None:
+        self.play_stream([audio])
+
+    def play_stream(self, parts: Iterable[Audio]) -> None:
+        import sounddevice as sd
+
+        try:
+            started = False
+            for audio in parts:
+                self.open(audio.rate_hz)
+                assert self.rate_hz is not None
+                samples = audio.samples
+                if audio.rate_hz != self.rate_hz:
+                    samples = to_pipeline(samples, audio.rate_hz, out_rate_hz=self.rate_hz).samples
+                if not started:
+                    self._stream.start()
+                    started = True
+                self._stream.write(samples)
+            if started:
+                self._stream.stop()  # waits until the last sample has been played
+        except sd.PortAudioError as exc:
+            self.close()  # a vanished device: reopen at the next answer
             raise AudioError(f"cannot play on output device {self.device!r} ({exc}); see "
                              "`assistant devices`", code="output") from exc
+
+    def close(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.close()
+            except Exception:
+                pass
+        self._stream = None
+        self.rate_hz = None
 
 
 class WavDirSink:
@@ -53,6 +103,9 @@ class WavDirSink:
         path = self.folder / f"answer_{len(self.written) + 1:03d}.wav"
         self.written.append(write_wav(path, audio))
 
+    def play_stream(self, parts: Iterable[Audio]) -> None:
+        self.play(_joined(list(parts)))
+
 
 class NullSink:
     """Discards audio, remembering when each answer's first sample was handed over."""
@@ -62,6 +115,21 @@ class NullSink:
         self.first_sample_at: list[float] = []
 
     def play(self, audio: Audio) -> None:
-        self.first_sample_at.append(time.perf_counter())
-        if self.realtime:
-            time.sleep(audio.duration_s)
+        self.play_stream([audio])
+
+    def play_stream(self, parts: Iterable[Audio]) -> None:
+        for i, audio in enumerate(parts):
+            if i == 0:
+                self.first_sample_at.append(time.perf_counter())
+            if self.realtime:
+                time.sleep(audio.duration_s)
+
+
+def _joined(parts: list[Audio]) -> Audio:
+    """One Audio from parts that may differ in rate (converted to the first's)."""
+    if not parts:
+        return Audio.silence(0.0)
+    rate = parts[0].rate_hz
+    return Audio.concat([p if p.rate_hz == rate else to_pipeline(p.samples, p.rate_hz,
+                                                                  out_rate_hz=rate)
+                         for p in parts])

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ class TimingSink:
     def play(self, audio: Audio) -> None:
         self.started_at = time.perf_counter()
         time.sleep(min(audio.duration_s, 0.2))  # a bit of playing, like a loudspeaker
+
+    def play_stream(self, parts: Iterable[Audio]) -> None:
+        for i, audio in enumerate(parts):
+            if i == 0:
+                self.play(audio)
 
 
 def spoken_questions(questions: list[str], gap_s: float = 2.5) -> Audio:
@@ -96,7 +102,7 @@ def startup(config: str | None, asr: str | None, qa: str | None,
         "from assistant.config import with_overrides\n"
         f"cfg = with_overrides(cfg, asr={{'model': {asr_model!r}}}) if {asr_model!r} else cfg\n"
         "a = build_answerer(cfg); r = build_recognizer(cfg, a.kb.questions)\n"
-        "s = SpeechThread(cfg.tts); s.synthesize('ready')\n"
+        "s = SpeechThread(cfg.tts, cfg.cache_path); s.synthesize('ready')\n"
         "dt = time.time() - float(sys.argv[1])\n"
         "from assistant.bench.stages import rss_mb\n"
         "print(dt, rss_mb())\n")

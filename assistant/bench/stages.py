@@ -85,6 +85,39 @@ def tts_first_sample_ms(speech: Any, repeat: int = 5) -> float:
                      repeat)
 
 
+LONG_ANSWER = ("I live inside this computer, in Kathmandu. I listen through the microphone "
+               "and answer from a list of questions. Nothing leaves this machine.")
+
+
+def voice_first_sample_ms(backends: tuple[str, ...] = ("piper", "espeak"),
+                          repeat: int = 3) -> dict[str, dict[str, float]]:
+    """Time to the first sample of an answer, per voice: from the disk cache, and live (the
+    first sentence of a three-sentence answer, which plays while the rest renders)."""
+    import tempfile
+    from pathlib import Path
+
+    from ..config import TtsConfig
+    from ..tts import SpeechThread, piper_available, sentences
+
+    out: dict[str, dict[str, float]] = {}
+    for backend in backends:
+        if backend == "piper" and not piper_available():
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            speech = SpeechThread(TtsConfig(backend=backend), Path(tmp))
+            try:
+                speech.synthesize("ready")
+                speech.prerender([LONG_ANSWER])
+                speech.wait_idle(120)
+                first = sentences(LONG_ANSWER)[0]
+                out[backend] = {
+                    "cached": median_ms(lambda s=speech: s.synthesize(LONG_ANSWER), repeat),
+                    "live": median_ms(lambda s=speech, t=first: s.synthesize(t), repeat)}
+            finally:
+                speech.close()
+    return out
+
+
 def idle_cpu_percent(seconds: float = 10.0) -> float:
     """CPU time of the listening loop (real VAD + segmenter) over real-time silence, as a
     percent of one core. Measured with thread CPU time so other threads do not count."""

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     log.info("start-up time (fresh process)...")
     startup_s, startup_rss_mb = e2e.startup(args.config, args.asr, args.qa, model)
     out["startup_s"], out["rss_mb"] = round(startup_s, 2), round(startup_rss_mb, 1)
-    speech = SpeechThread(cfg.tts)
+    speech = SpeechThread(cfg.tts, cfg.cache_path)
     speech.synthesize("ready")
     out["recognizer"] = name
     questions = [e.questions[0] for e in answerer.kb.entries][: 3 if args.quick else 8]
@@ -90,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
     out["match_ms"] = {k: round(v, 3) for k, v in stages.match_ms(
         repeat=10 * reps).items()}
     out["tts_ms"] = round(stages.tts_first_sample_ms(speech, reps + 2), 1)
+    log.info("time to first sample per voice (cached, live)...")
+    out["voice_first_sample_ms"] = {b: {k: round(v, 1) for k, v in d.items()} for b, d in
+                                    stages.voice_first_sample_ms(repeat=reps).items()}
     log.info("idle CPU over real-time silence...")
     out["idle_cpu_percent"] = round(stages.idle_cpu_percent(3.0 if args.quick else 10.0), 2)
     if not args.no_e2e:
@@ -125,6 +128,9 @@ def print_table(out: dict[str, Any]) -> None:
             *[(f"matching per query, {int(k):,} entries", f"{v:.3f} ms")
               for k, v in out["match_ms"].items()],
             ("TTS to first sample", f"{out['tts_ms']:.0f} ms"),
+            *[(f"first sample, {b} voice: cached / live first sentence",
+               f"{d['cached']:.1f} / {d['live']:.0f} ms")
+              for b, d in out.get("voice_first_sample_ms", {}).items()],
             ("CPU while listening to silence", f"{out['idle_cpu_percent']:.2f} % of a core")]
     for name, value in rows:
         print(f"  {name:<38} {value}")

@@ -62,10 +62,7 @@ def run(args: argparse.Namespace) -> int:
     bundled = bundled_model_dir(cfg.matcher.model)
     print(f"matcher:    {cfg.matcher.model}{' (bundled package)' if bundled else ''}, "
           f"threshold {cfg.matcher.threshold}")
-    tts_ok = (importlib.util.find_spec("pyttsx3") is not None if cfg.tts.backend == "pyttsx3"
-              else shutil.which("espeak-ng") is not None)
-    print(f"speech:     {cfg.tts.backend}{'' if tts_ok else ' (NOT INSTALLED)'}, voice "
-          f"{cfg.tts.voice or 'default'}, {cfg.tts.rate_wpm} wpm")
+    print(f"speech:     {describe_speech(cfg)}")
     if not args.no_models:
         report_ambiguity(cfg, kb)
     print("ok")
@@ -90,3 +87,22 @@ def report_ambiguity(cfg: Any, kb: Any) -> None:
     for question, own, other, other_score in ambiguous_pairs(kb, answerer.matcher.vecs):
         print(f"warning:    ambiguous: {question!r} is closer to {other!r} ({other_score:.2f}), "
               f"another answer's phrasing, than to its own answer ({own:.2f})")
+
+
+def describe_speech(cfg: Any) -> str:
+    """One line on the voice `run` would speak with; a bad Piper voice raises TtsError."""
+    from ..tts import backend_name, load_synthesizer, voices_dir
+
+    backend = backend_name(cfg.tts)
+    auto = " [auto]" if cfg.tts.backend == "auto" else ""
+    if backend == "piper":
+        from ..tts.piper_backend import resolve_voice
+
+        path = resolve_voice(cfg.tts.voice, voices_dir(cfg.cache_path))
+        load_synthesizer(cfg.tts, cfg.cache_path)  # 0.7 s; a corrupt voice file fails here
+        return (f"piper{auto}, voice {path.stem} ({path}), {cfg.tts.rate_wpm} wpm; "
+                "fallback espeak-ng")
+    ok = (importlib.util.find_spec("pyttsx3") is not None if backend == "pyttsx3"
+          else shutil.which("espeak-ng") is not None)
+    return (f"{backend}{auto}{'' if ok else ' (NOT INSTALLED)'}, voice "
+            f"{cfg.tts.voice or 'default'}, {cfg.tts.rate_wpm} wpm")

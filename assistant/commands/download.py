@@ -18,9 +18,11 @@ def register(sub: Any) -> None:
                 description="Download the wav2vec2 speech model (asr.model) and the sentence "
                 "model (matcher.model) into the Hugging Face cache (~/.cache/huggingface, or "
                 "$HF_HOME), with progress, then convert both for ONNX Runtime (the CPU "
-                "default) into cache_dir so the first start is as quick as every other. Run it "
-                "once while online; afterwards everything runs offline. Local folders and the "
-                "bundled MiniLM package need no download, only the conversion.")
+                "default) into cache_dir so the first start is as quick as every other; a Piper "
+                "voice named by tts.voice (e.g. en_US-lessac-medium) goes into "
+                "cache_dir/piper-voices. Run it once while online; afterwards everything runs "
+                "offline. Local folders and the bundled MiniLM package and joe voice need no "
+                "download, only the conversion.")
 
 
 def fetch(model: str, what: str) -> str:
@@ -48,9 +50,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"sentence model: {cfg.matcher.model} is bundled at {bundled}, nothing to download")
     else:
         print(fetch(cfg.matcher.model, "sentence model"))
+    print(fetch_voice(cfg))
     for line in convert(cfg):
         print(line)
     return 0
+
+
+def fetch_voice(cfg: Any) -> str:
+    """The Piper voice named by tts.voice, from the hub's piper voices (rhasspy/piper-voices)."""
+    from ..tts import backend_name, voices_dir
+    from ..tts.piper_backend import VOICE_NAME, download_voice
+
+    voice = cfg.tts.voice
+    if backend_name(cfg.tts) != "piper" or not voice or not VOICE_NAME.match(voice):
+        return f"voice: {voice or 'default'} ({backend_name(cfg.tts)}), nothing to download"
+    folder = voices_dir(cfg.cache_path)
+    if (folder / f"{voice}.onnx").is_file() and (folder / f"{voice}.onnx.json").is_file():
+        return f"voice: {voice} is in {folder}, nothing to download"
+    return f"voice: {voice} -> {download_voice(voice, folder)}"
 
 
 def convert(cfg: Any) -> list[str]:

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from ..quiet import QuietPolicy
     from ..service.notify import Notifier
     from ..service.reload import Reloader
-    from ..tts import SpeechThread
+    from ..tts import SpeechThread, static_answers
     from ..vad import build_detector, segmenter_settings
     from ..vad.early_end import EarlyEnd, EarlyEndRule
 
@@ -81,8 +81,11 @@ def run(args: argparse.Namespace) -> int:
     speech = None
     if not args.no_speak:
         sink = WavDirSink(args.out) if args.out else SpeakerSink(cfg.audio.output_device)
-        speech = SpeechThread(cfg.tts)
-        speech.synthesize("ready")  # start the engine now, not on the first question
+        speech = SpeechThread(cfg.tts, cfg.cache_path)
+        ready = speech.synthesize("ready")  # start the engine now, not on the first question
+        if isinstance(sink, SpeakerSink):
+            sink.open(ready.rate_hz)  # the first answer does not wait for the device to open
+        speech.prerender(static_answers(answerer.kb))  # in the background, cached on disk
     exchanges = (ExchangeLog.from_config(cfg, args.log) if args.log or not args.input
                  else None)
     notifier = Notifier.from_env()  # a no-op outside systemd
@@ -95,7 +98,13 @@ def run(args: argparse.Namespace) -> int:
                     on_state=notifier.on_state, on_tick=notifier.tick,
                     early_end=EarlyEnd(EarlyEndRule(after_s=cfg.vad.early_end_after_s))
                     if cfg.vad.early_end else None)
-    reloader = Reloader(answerer, cfg, lambda: _config(args), recognizer.adapt, notifier,
+
+    def adapt(questions: list[str]) -> None:
+        if speech is not None:  # changed answers render again; unchanged ones are cached
+            speech.prerender(static_answers(answerer.kb))
+        recognizer.adapt(questions)
+
+    reloader = Reloader(answerer, cfg, lambda: _config(args), adapt, notifier,
                         [exchanges.reopen] if exchanges else [], 2.0 if args.watch else None)
     stop = threading.Event()
 

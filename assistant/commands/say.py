@@ -19,10 +19,17 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..audio.files import write_wav
     from ..audio.sinks import SpeakerSink
-    from ..tts import load_synthesizer
+    from ..errors import TtsError
+    from ..tts import SpeechThread
 
+    if not args.text.strip():
+        raise TtsError("nothing to say: the text is empty", code="empty-text")
     cfg = config_from_args(args)
-    audio = load_synthesizer(cfg.tts).synthesize(args.text)
+    speech = SpeechThread(cfg.tts, cfg.cache_path)
+    try:
+        audio = speech.synthesize(args.text)
+    finally:
+        speech.close()
     if args.out:
         print(write_wav(args.out, audio))
     else:

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     answerer = build_answerer(cfg)
     recognizer = build_recognizer(cfg, answerer.kb.questions)
-    speech = None if args.no_speak else SpeechThread(cfg.tts)
+    speech = None if args.no_speak else SpeechThread(cfg.tts, cfg.cache_path)
     app = build_app(Pipeline(recognizer, answerer), speech, show_map=not args.no_map)
     if args.host not in LOCAL_HOSTS:
         log.warning("listening on %s: anyone who can reach this address can ask questions and "
