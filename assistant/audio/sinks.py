@@ -26,9 +26,9 @@ class SpeakerSink:
     def play(self, audio: Audio) -> None:
         import sounddevice as sd
 
-        from .devices import open_output_rate, resolve_device
+        from .devices import open_output_rate, resolve_output
 
-        index = resolve_device(self.device, "output")
+        index = resolve_output(self.device)
         rate = open_output_rate(index, audio.rate_hz)
         samples = audio.samples
         if rate != audio.rate_hz:

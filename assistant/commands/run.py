@@ -52,6 +52,22 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _have_loudspeaker(cfg: Any) -> bool:
+    """False (said in one line, once) on a machine with no audio output at all: the daemon
+    then listens and logs without speaking. A wrong device *name* is an error (exit 2)."""
+    from ..audio.devices import resolve_output
+    from ..errors import AudioError
+
+    try:
+        resolve_output(cfg.audio.output_device)
+    except AudioError as exc:
+        if exc.code != "no-output":
+            raise
+        log.error("error[audio:%s]: %s; answers are logged, not spoken", exc.code, exc)
+        return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     from ..audio.sinks import Sink, SpeakerSink, WavDirSink
     from ..audio.sources import FileSource, MicrophoneSource, Source
@@ -77,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     recognizer = build_recognizer(cfg, answerer.kb.questions)
     sink: Sink | None = None
     speech = None
+    if not args.no_speak and not args.out and not _have_loudspeaker(cfg):
+        args.no_speak = True
     if not args.no_speak:
         sink = WavDirSink(args.out) if args.out else SpeakerSink(cfg.audio.output_device)
         speech = SpeechThread(cfg.tts)
