@@ -47,3 +47,26 @@ def test_no_loudspeaker_is_one_line_and_the_daemon_keeps_going(
     assert not any(r.exc_info for r in caplog.records)
     heard = [r.getMessage() for r in caplog.records if r.getMessage().startswith("heard")]
     assert len(heard) == 1 and "who are you" in heard[0]
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ("audio:\n  output_device: 'HDMI speaker'\n", "error[audio:unknown-device]: no output"),
+    ("audio:\n  input_device: 'USB mic'\n", "error[audio:unknown-device]: no input"),
+    ("tts:\n  voice: zzqq-nonsense\n", "error[tts:unknown-voice]"),
+])
+def test_check_and_run_reject_bad_devices_and_voice(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], repo_qa: Path, config: str,
+        expected: str) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(config)
+    assert main(["check", "--no-models", "--config", str(cfg), "--qa", str(repo_qa)]) == 2
+    (line,) = _errors(capsys.readouterr().err)
+    assert line.startswith(expected), line
+    if "input_device" in config:
+        return  # `run --input` takes no microphone
+    clip = write_wav(tmp_path / "q.wav", espeak_audio("who are you"))
+    out = ["--out", str(tmp_path / "answers")] if "voice" in config else []
+    assert main(["run", "--config", str(cfg), "--qa", str(repo_qa), "--asr", "pocketsphinx",
+                 "--input", str(clip), "--fast", *out]) == 2
+    (line,) = _errors(capsys.readouterr().err)
+    assert line.startswith(expected), line

@@ -52,12 +52,48 @@ def run(args: argparse.Namespace) -> int:
           f"threshold {cfg.matcher.threshold}")
     tts_ok = (importlib.util.find_spec("pyttsx3") is not None if cfg.tts.backend == "pyttsx3"
               else shutil.which("espeak-ng") is not None)
+    if tts_ok and cfg.tts.voice:  # a voice `say` would reject fails here, not on first answer
+        from ..tts import load_synthesizer
+
+        load_synthesizer(cfg.tts).synthesize("ok")
     print(f"speech:     {cfg.tts.backend}{'' if tts_ok else ' (NOT INSTALLED)'}, voice "
           f"{cfg.tts.voice or 'default'}, {cfg.tts.rate_wpm} wpm")
+    report_devices(cfg)
     if not args.no_models:
         report_ambiguity(cfg, kb)
     print("ok")
     return 0
+
+
+def report_devices(cfg: Any) -> None:
+    """Resolve both devices as `run` will: a wrong name is an error (exit 2); a machine with
+    no microphone or loudspeaker at all is a warning (`run --input`, `--out` still work)."""
+    from ..audio.devices import list_devices, resolve_device, resolve_output
+    from ..errors import AudioError
+
+    a = cfg.audio
+    index = resolve_device(a.input_device, "input")
+    try:
+        has_input = index is not None or any(d["default_input"] for d in list_devices())
+    except AudioError:
+        has_input = False
+    print(f"microphone: {_device_name(index) if index is not None else 'system default'}"
+          f"{'' if has_input else ' (NONE FOUND: only `run --input FILE` will work)'}")
+    resolve_device(a.output_device, "output")
+    try:
+        out = resolve_output(a.output_device)
+        print(f"loudspeaker: {_device_name(out) if out is not None else 'system default'}")
+    except AudioError as exc:
+        if exc.code != "no-output":
+            raise
+        print(f"warning:    {exc}")
+
+
+def _device_name(index: int) -> str:
+    from ..audio.devices import list_devices
+
+    return next((f"{d['index']}: {d['name']}" for d in list_devices() if d["index"] == index),
+                str(index))
 
 
 def report_ambiguity(cfg: Any, kb: Any) -> None:

@@ -89,16 +89,16 @@ def run(args: argparse.Namespace) -> int:
                       if args.input else MicrophoneSource(cfg.audio))
     if args.fast and not args.input:
         log.warning("--fast only applies to --input; ignored")
-    answerer = build_answerer(cfg)
-    recognizer = build_recognizer(cfg, answerer.kb.questions)
     sink: Sink | None = None
     speech = None
     if not args.no_speak and not args.out and not _have_loudspeaker(cfg):
         args.no_speak = True
-    if not args.no_speak:
+    if not args.no_speak:  # a wrong device or voice fails now, not on the first answer
         sink = WavDirSink(args.out) if args.out else SpeakerSink(cfg.audio.output_device)
         speech = SpeechThread(cfg.tts)
         speech.synthesize("ready")  # start the engine now, not on the first question
+    answerer = build_answerer(cfg)
+    recognizer = build_recognizer(cfg, answerer.kb.questions)
     exchanges = (ExchangeLog.from_config(cfg, args.log) if args.log or not args.input
                  else None)
     notifier = Notifier.from_env()  # a no-op outside systemd
