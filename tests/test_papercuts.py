@@ -70,3 +70,12 @@ def test_check_and_run_reject_bad_devices_and_voice(
                  "--input", str(clip), "--fast", *out]) == 2
     (line,) = _errors(capsys.readouterr().err)
     assert line.startswith(expected), line
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_say_nothing_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                 text: str) -> None:
+    out = tmp_path / "x.wav"
+    assert main(["say", text, "--out", str(out)]) == 2
+    (line,) = _errors(capsys.readouterr().err)
+    assert line.startswith("error[config:empty-text]") and not out.exists()

@@ -21,6 +21,11 @@ def run(args: argparse.Namespace) -> int:
     from ..audio.sinks import SpeakerSink
     from ..tts import load_synthesizer
 
+    if not args.text.strip():
+        from ..errors import ConfigError
+
+        raise ConfigError("nothing to say: the text is empty; e.g. `assistant say \"hello\"`",
+                          code="empty-text")
     cfg = config_from_args(args)
     audio = load_synthesizer(cfg.tts).synthesize(args.text)
     if args.out:
