@@ -79,3 +79,15 @@ def test_say_nothing_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["say", text, "--out", str(out)]) == 2
     (line,) = _errors(capsys.readouterr().err)
     assert line.startswith("error[config:empty-text]") and not out.exists()
+
+
+def test_unknown_placeholder_is_rejected(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    qa = tmp_path / "qa.yaml"
+    qa.write_text('entries:\n  - answer: "It is {time}."\n    questions: ["What time is it?"]\n'
+                  '  - answer: "It is {weather}."\n    questions: ["How is the weather?"]\n')
+    for argv in (["check", "--no-models"], ["ask", "how is the weather"]):
+        assert main([*argv, "--qa", str(qa)]) == 2
+        (line,) = _errors(capsys.readouterr().err)
+        assert line.startswith("error[kb:placeholder]") and "entries[2].answer" in line
+        assert "{weather}" in line and "{time}" in line and "{date}" in line
