@@ -91,3 +91,28 @@ def test_unknown_placeholder_is_rejected(tmp_path: Path,
         (line,) = _errors(capsys.readouterr().err)
         assert line.startswith("error[kb:placeholder]") and "entries[2].answer" in line
         assert "{weather}" in line and "{time}" in line and "{date}" in line
+
+
+def test_confidence_and_threshold_are_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           caplog: pytest.LogCaptureFixture, repo_config: Path,
+                                           repo_qa: Path) -> None:
+    import json
+
+    base = ["--config", str(repo_config), "--qa", str(repo_qa)]
+    assert main(["ask", "who are you", *base]) == 0
+    err = capsys.readouterr().err
+    assert "confidence" in err and "threshold" in err
+    assert main(["ask", "who are you", "--json", *base]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["confidence"] > reply["score"] and reply["confidence"] >= reply["threshold"]
+    clip = write_wav(tmp_path / "q.wav", espeak_audio("who are you"))
+    assert main(["answer", str(clip), "--asr", "pocketsphinx", *base]) == 0
+    assert ">= threshold" in capsys.readouterr().out
+    caplog.set_level(logging.INFO)
+    log = tmp_path / "exchanges.jsonl"
+    assert main(["run", *base, "--asr", "pocketsphinx", "--input", str(clip), "--fast",
+                 "--no-speak", "--log", str(log)]) == 0
+    (heard,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("heard")]
+    assert "confidence" in heard and ">= threshold" in heard
+    record = json.loads(log.read_text().splitlines()[0])
+    assert record["confidence"] >= record["threshold"] > 0
