@@ -116,3 +116,27 @@ def test_confidence_and_threshold_are_shown(tmp_path: Path, capsys: pytest.Captu
     assert "confidence" in heard and ">= threshold" in heard
     record = json.loads(log.read_text().splitlines()[0])
     assert record["confidence"] >= record["threshold"] > 0
+
+
+def test_log_unanswered_counts_what_happened(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    def rec(transcript: str, fallback: bool, **extra: object) -> str:
+        return json.dumps({"time": "2026-12-01T10:00:00+00:00", "transcript": transcript,
+                           "question": None if fallback else "Who are you?",
+                           "score": 0.3, "fallback": fallback, "top": [], **extra})
+
+    lines = ([rec("", True)] * 6 + [rec("", True, ignored="no words")]
+             + [rec("who are you", False)] * 13 + [rec("what is the weather", True)] * 2)
+    log = tmp_path / "exchanges.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    assert main(["log", "--unanswered", "--file", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "every question" not in out
+    assert "22 exchange(s): 13 answered, 2 unanswered" in out and "7 ignored" in out
+    assert "what is the weather" in out
+    log.write_text("\n".join(lines[:20]) + "\n")
+    assert main(["log", "--unanswered", "--file", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "0 unanswered" in out and "7 utterance(s) with no words heard were ignored" in out

@@ -71,7 +71,7 @@ def _exchanges_table(records: list[dict[str, Any]], width: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..exchange_log import find_log, read_exchanges, unanswered
+    from ..exchange_log import find_log, read_exchanges, tally, unanswered
 
     cfg = config_from_args(args)
     path = Path(args.file) if args.file else find_log(cfg)
@@ -86,10 +86,15 @@ def run(args: argparse.Namespace) -> int:
     if args.unanswered:
         result = read_exchanges(path)
         groups = unanswered(result.records)[:limit]
+        counts = tally(result.records)
+        if not args.json:
+            print(f"{path}: {counts.line()}")
         if args.json:
             print_json([asdict(g) for g in groups])
         elif not groups:
-            print(f"every question in {path} got an answer")
+            print("no unanswered questions" + (f"; {counts.ignored} utterance(s) with no "
+                  "words heard were ignored (noise, or a microphone problem: try `assistant "
+                  "answer` on a recording)" if counts.ignored else ""))
         else:
             rows = [["times", "last asked", "question", "closest known (score)"]]
             for g in groups:
