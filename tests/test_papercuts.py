@@ -140,3 +140,22 @@ def test_log_unanswered_counts_what_happened(tmp_path: Path,
     assert main(["log", "--unanswered", "--file", str(log)]) == 0
     out = capsys.readouterr().out
     assert "0 unanswered" in out and "7 utterance(s) with no words heard were ignored" in out
+
+
+def test_transcribe_uses_the_knowledge_base_with_pocketsphinx(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], repo_qa: Path) -> None:
+    clip = write_wav(tmp_path / "q.wav", espeak_audio("What is your name?"))
+    base = ["transcribe", str(clip), "--qa", str(repo_qa), "--asr", "pocketsphinx"]
+    assert main(base) == 0
+    cap = capsys.readouterr()
+    assert cap.out.strip() == "what is your name"
+    assert "pocketsphinx" in cap.err and "mode: knowledge base" in cap.err
+    assert main([*base, "--dictation"]) == 0
+    assert "mode: dictation" in capsys.readouterr().err
+
+
+def test_transcribe_help_explains_the_modes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["transcribe", "--help"])
+    out = capsys.readouterr().out
+    assert "--dictation" in out and "knowledge base" in out and "grammar" in out
