@@ -159,3 +159,82 @@ def test_transcribe_help_explains_the_modes(capsys: pytest.CaptureFixture[str]) 
         main(["transcribe", "--help"])
     out = capsys.readouterr().out
     assert "--dictation" in out and "knowledge base" in out and "grammar" in out
+
+
+def test_no_microphone_at_all_is_not_a_lost_one(caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+    from collections.abc import Iterator
+
+    from assistant.audio.types import Audio
+    from assistant.config import VadConfig
+    from assistant.daemon import Daemon
+    from assistant.errors import AudioError
+    from assistant.pipeline import Pipeline
+    from assistant.vad import WebRtcVad, segmenter_settings
+
+    stop = threading.Event()
+
+    class NoMicrophone:
+        realtime = True
+
+        def chunks(self, stop_: threading.Event) -> Iterator[Audio]:
+            stop.set()
+            raise AudioError("no input device found", "unknown-device")
+            yield  # a generator, like the real source
+
+    caplog.set_level(logging.INFO)
+    daemon = Daemon(NoMicrophone(), WebRtcVad(2), segmenter_settings(VadConfig()),
+                    Pipeline(None, None), reconnect_max_s=0.01)  # type: ignore[arg-type]
+    daemon.run(stop, reconnect=True)
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].startswith("no microphone: no input device found")
+
+
+def test_map_refuses_an_out_file_that_is_not_a_png(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "x.txt"
+    assert main(["map", "--out", str(out)]) == 2
+    (line,) = _errors(capsys.readouterr().err)
+    assert "PNG" in line and not out.exists()
+
+
+def test_log_table_keeps_the_score(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    log = tmp_path / "exchanges.jsonl"
+    long_question = "What is the name of the very long river that runs through the city?"
+    log.write_text(json.dumps({"time": "2026-12-01T10:00:00+00:00", "transcript": "river",
+                               "question": long_question, "score": 0.6234, "fallback": False,
+                               "answer": "The Bagmati.", "top": []}) + "\n")
+    assert main(["log", "--file", str(log)]) == 0
+    assert "0.623" in capsys.readouterr().out
+
+
+def test_web_stops_quietly_on_sigterm(tmp_path: Path, repo_qa: Path) -> None:
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("gradio")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "web", "--qa", str(repo_qa),
+                             "--asr", "pocketsphinx", "--no-speak", "--no-map", "--port",
+                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    assert proc.stdout is not None
+    output = []
+    for line in proc.stdout:
+        output.append(line)
+        if "ready:" in line:
+            break
+    time.sleep(2)  # the server is up; now systemd stops it
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=60)
+    text = "".join(output) + rest
+    assert proc.returncode == 0, text
+    assert "Keyboard interruption" not in text and "Traceback" not in text

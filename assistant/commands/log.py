@@ -48,7 +48,7 @@ def _table(rows: list[list[str]], widths: list[int]) -> str:
 
 
 def _exchanges_table(records: list[dict[str, Any]], width: int) -> str:
-    rows = [["time", "heard", "matched (score)", "ms", "answer"]]
+    rows = [["time", "heard", "matched (score question)", "ms", "answer"]]
     for r in records:
         latency = r.get("latency_ms") or {}
         total = sum(v for k, v in latency.items() if k != "tts" and isinstance(v, (int, float)))
@@ -58,8 +58,8 @@ def _exchanges_table(records: list[dict[str, Any]], width: int) -> str:
             matched = "-"
         else:
             score = r.get("score")
-            matched = f"{r['question']} ({score:.2f})" if isinstance(score, (int, float)) \
-                else str(r["question"])
+            matched = f"{score:.3f} {r['question']}" if isinstance(score, (int, float)) \
+                else str(r["question"])  # the score first: a long question cannot cut it
             if r.get("fallback"):
                 matched = "fallback; " + matched
         rows.append([_when(r.get("time", "")), repr(r.get("transcript") or ""), matched,
