@@ -238,3 +238,21 @@ def test_web_stops_quietly_on_sigterm(tmp_path: Path, repo_qa: Path) -> None:
     text = "".join(output) + rest
     assert proc.returncode == 0, text
     assert "Keyboard interruption" not in text and "Traceback" not in text
+
+
+def test_map_labels_of_close_phrasings_do_not_overlap(tmp_path: Path, repo_qa: Path,
+                                                      minilm: object) -> None:
+    pytest.importorskip("matplotlib")
+    from assistant.answerer import Answerer
+    from assistant.kb.knowledge import load_kb
+    from assistant.web.map_plot import Mapper, draw
+
+    answerer = Answerer(load_kb(repo_qa), minilm, "auto", tmp_path)
+    fig = draw(Mapper(answerer).map(None))
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(boxes) >= len(answerer.kb.questions) * 0.7  # most dots keep their label
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)
