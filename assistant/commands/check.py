@@ -9,6 +9,8 @@ from typing import Any
 
 from .common import add_command, config_from_args
 
+WORST = 20  # ambiguous phrasings listed without --all
+
 
 def register(sub: Any) -> None:
     p = add_command(sub, "check", "validate config.yaml and qa.yaml, print what would load", run,
@@ -17,6 +19,8 @@ def register(sub: Any) -> None:
                     "Exit code 2 when something is wrong.")
     p.add_argument("--no-models", action="store_true",
                    help="skip the checks that load the sentence model (faster)")
+    p.add_argument("--all", action="store_true", help="list every ambiguous phrasing, not "
+                   f"only the worst {WORST}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
           f"{cfg.tts.voice or 'default'}, {cfg.tts.rate_wpm} wpm")
     report_devices(cfg)
     if not args.no_models:
-        report_ambiguity(cfg, kb)
+        report_ambiguity(cfg, kb, args.all)
     print("ok")
     return 0
 
@@ -86,7 +90,7 @@ def report_devices(cfg: Any) -> None:
     except AudioError as exc:
         if exc.code != "no-output":
             raise
-        print(f"warning:    {exc}")
+        print(f"note:       {exc}")
 
 
 def _device_name(index: int) -> str:
@@ -96,7 +100,7 @@ def _device_name(index: int) -> str:
                 str(index))
 
 
-def report_ambiguity(cfg: Any, kb: Any) -> None:
+def report_ambiguity(cfg: Any, kb: Any, show_all: bool = False) -> None:
     """Warn about phrasings that sit closer to another answer than to their own."""
     from ..kb.calibrate import ambiguous_pairs
     from ..kb.embed import load_embedder
@@ -111,6 +115,13 @@ def report_ambiguity(cfg: Any, kb: Any) -> None:
     answerer = answerer_for(cfg, kb, embedder)
     print(f"threshold:  {answerer.matcher.threshold:.3f}"
           f"{' (calibrated from the knowledge base)' if cfg.matcher.threshold == 'auto' else ''}")
-    for question, own, other, other_score in ambiguous_pairs(kb, answerer.matcher.vecs):
-        print(f"warning:    ambiguous: {question!r} is closer to {other!r} ({other_score:.2f}), "
-              f"another answer's phrasing, than to its own answer ({own:.2f})")
+    pairs = ambiguous_pairs(kb, answerer.matcher.vecs)  # worst first
+    shown = pairs if show_all else pairs[:WORST]
+    if pairs:
+        print(f"warning:    {len(pairs)} ambiguous phrasing(s), closer to another answer's "
+              f"phrasing than to their own answer; "
+              f"{'all' if len(shown) == len(pairs) else f'the worst {len(shown)}'} below"
+              f"{'' if len(shown) == len(pairs) else ' (--all for the rest)'}")
+    for question, own, other, other_score in shown:
+        print(f"warning:    ambiguous: {question!r} is closer to {other!r} ({other_score:.4f}), "
+              f"another answer's phrasing, than to its own answer ({own:.4f})")
