@@ -276,3 +276,60 @@ def test_check_summarises_many_ambiguous_phrasings(
     assert all(re.search(r"\(\d\.\d{4}\)", line) for line in listed)
     assert main(["check", "--qa", str(qa), "--all"]) == 0
     assert sum("ambiguous: " in line for line in capsys.readouterr().out.splitlines()) == total
+
+
+class CountingEmbedder:
+    """The test bag-of-words embedder, counting the phrasings it was asked to embed."""
+
+    name = "test-words"
+
+    def __init__(self) -> None:
+        from tests.test_reload import WordEmbedder
+
+        self.inner = WordEmbedder()
+        self.embedded = 0
+
+    def embed(self, texts: list[str]) -> object:
+        self.embedded += len(texts)
+        return self.inner.embed(texts)
+
+
+def _big_kb(n: int, changed: int | None = None) -> object:
+    from assistant.kb.knowledge import Entry, KnowledgeBase
+
+    return KnowledgeBase(tuple(
+        Entry(f"Answer {i}.", (f"what is fact number {i}", f"tell me fact {i}",
+                               f"fact {i} please" if i != changed else f"fact {i} now"))
+        for i in range(n)))
+
+
+def test_editing_one_phrasing_re_embeds_only_that_phrasing(tmp_path: Path) -> None:
+    import numpy as np
+
+    from assistant.answerer import Answerer
+
+    embedder = CountingEmbedder()
+    first = Answerer(_big_kb(400), embedder, 0.5, tmp_path)  # type: ignore[arg-type]
+    cold = embedder.embedded
+    assert cold >= 1200
+    Answerer(_big_kb(400), embedder, 0.5, tmp_path)  # type: ignore[arg-type]
+    warm = embedder.embedded - cold
+    edited = Answerer(_big_kb(400, changed=7), embedder, 0.5, tmp_path)  # type: ignore[arg-type]
+    assert embedder.embedded - cold - warm == warm + 1  # the changed phrasing only
+    a, b = first.matcher.vecs, edited.matcher.vecs
+    same = [i for i in range(1200) if i != 7 * 3 + 2]
+    np.testing.assert_array_equal(a[same], b[same])
+    assert not np.array_equal(a[23], b[23])
+    assert edited.reply("fact 7 now").answer == "Answer 7."
+
+
+def test_long_embedding_logs_progress_without_a_terminal(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from assistant.answerer import Answerer
+
+    caplog.set_level(logging.INFO)
+    Answerer(_big_kb(334), CountingEmbedder(), 0.5, tmp_path)  # type: ignore[arg-type]
+    progress = [r.getMessage() for r in caplog.records
+                if r.getMessage().startswith("embedding phrasings:")]
+    assert 5 <= len(progress) <= 12 and progress[-1].startswith("embedding phrasings: "
+                                                                "1002/1002 (100%)")
