@@ -333,3 +333,23 @@ def test_long_embedding_logs_progress_without_a_terminal(
                 if r.getMessage().startswith("embedding phrasings:")]
     assert 5 <= len(progress) <= 12 and progress[-1].startswith("embedding phrasings: "
                                                                 "1002/1002 (100%)")
+
+
+def test_yaml_uses_the_c_parser_and_keeps_line_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from assistant.config import parse_yaml
+    from assistant.errors import ConfigError
+
+    if not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("PyYAML built without libyaml")
+    used: list[object] = []
+    real = yaml.load
+    monkeypatch.setattr(yaml, "load", lambda text, Loader: used.append(Loader) or real(
+        text, Loader=Loader))
+    assert parse_yaml("entries:\n  - answer: hi\n", "qa.yaml") == {"entries": [{"answer": "hi"}]}
+    assert used == [yaml.CSafeLoader]
+    with pytest.raises(ConfigError, match=r"line 4, column 1: malformed YAML.*at line 3"):
+        parse_yaml("entries:\n  - answer: hi\n  - questions: [oops\n", "qa.yaml")
+    with pytest.raises(ConfigError):
+        parse_yaml("!!python/object/apply:os.system ['true']\n", "qa.yaml")  # never executed
