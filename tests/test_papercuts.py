@@ -353,3 +353,40 @@ def test_yaml_uses_the_c_parser_and_keeps_line_numbers(monkeypatch: pytest.Monke
         parse_yaml("entries:\n  - answer: hi\n  - questions: [oops\n", "qa.yaml")
     with pytest.raises(ConfigError):
         parse_yaml("!!python/object/apply:os.system ['true']\n", "qa.yaml")  # never executed
+
+
+def test_a_long_silent_file_is_rejected_in_blocks(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import tracemalloc
+
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path / "silence.wav"
+    with sf.SoundFile(str(path), "w", 48000, 2, "PCM_16") as f:  # 10 minutes, stereo 48 kHz
+        for _ in range(60):
+            f.write(np.zeros((480000, 2), np.int16))
+    tracemalloc.start()
+    try:
+        code = main(["transcribe", str(path), "--asr", "pocketsphinx"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    (line,) = _errors(capsys.readouterr().err)
+    assert code == 2 and "silent" in line
+    assert peak < 40e6, peak  # the file is 115 MB as stored, 460 MB as float32 x 2 channels
+
+
+def test_block_wise_reading_keeps_the_audio(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from assistant.audio.files import read_audio
+
+    t = np.arange(3 * 44100) / 44100
+    tone = (0.5 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
+    sf.write(str(tmp_path / "tone.wav"), np.stack([tone, tone], axis=1), 44100)
+    audio = read_audio(tmp_path / "tone.wav")
+    assert audio.rate_hz == 16000 and abs(len(audio.samples) - 48000) <= 2
+    spectrum = np.abs(np.fft.rfft(audio.samples.astype(np.float64)))
+    assert abs(np.argmax(spectrum) * 16000 / len(audio.samples) - 440) < 2

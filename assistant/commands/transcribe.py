@@ -10,6 +10,7 @@ from ..audio.files import is_silent, read_audio
 from ..errors import AudioError
 from .common import add_command, build_recognizer, config_from_args
 
+SILENT_DBFS = -55.0  # quieter than this over the whole file: nothing to transcribe
 DESCRIPTION = """\
 Print what the recognizer hears in an audio file (WAV, FLAC or OGG; any rate, mono or stereo).
 The recognizer and the mode it used are said on stderr; stdout is the transcript alone.
@@ -33,8 +34,15 @@ def register(sub: Any) -> None:
 
 
 def load_speech(path: str) -> Any:
+    from pathlib import Path
+
+    from ..audio.files import file_level_dbfs
+
+    if Path(path).is_file() and file_level_dbfs(path) < SILENT_DBFS:  # before loading it
+        raise AudioError(f"{path}: the file is silent (no speech to transcribe); check the "
+                         "recording level", code="silent")
     audio = read_audio(path)
-    if is_silent(audio):
+    if is_silent(audio, SILENT_DBFS):
         raise AudioError(f"{path}: the file is silent (no speech to transcribe); check the "
                          "recording level", code="silent")
     return audio
