@@ -390,3 +390,19 @@ def test_block_wise_reading_keeps_the_audio(tmp_path: Path) -> None:
     assert audio.rate_hz == 16000 and abs(len(audio.samples) - 48000) <= 2
     spectrum = np.abs(np.fft.rfft(audio.samples.astype(np.float64)))
     assert abs(np.argmax(spectrum) * 16000 / len(audio.samples) - 440) < 2
+
+
+def test_setup_download_says_pocketsphinx_when_the_hub_is_away(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: connection refused at once
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    assert main(["download", "--if-reachable", "3"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert "pocketsphinx" in line and "assistant download" in line
+    setup = (Path(__file__).resolve().parents[1] / ".ci" / "setup.sh").read_text()
+    assert "assistant download --if-reachable" in setup
