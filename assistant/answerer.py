@@ -40,10 +40,28 @@ class Reply:
         best = self.match.best
         return best.score if best else None
 
+    @property
+    def confidence(self) -> float | None:
+        """What the threshold is compared with: the score plus the margin bonus."""
+        return self.match.confidence
+
+    @property
+    def threshold(self) -> float:
+        return self.match.threshold
+
+    def decision(self) -> str:
+        """``confidence 0.612 >= threshold 0.550``: why it answered or fell back."""
+        if self.confidence is None:
+            return f"no candidate, threshold {self.threshold:.3f}"
+        op = ">=" if self.confidence >= self.threshold else "<"
+        return f"confidence {self.confidence:.3f} {op} threshold {self.threshold:.3f}"
+
     def as_dict(self) -> dict[str, object]:
         return {
             "query": self.query, "question": self.question,
             "score": None if self.score is None else round(self.score, 4),
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "threshold": round(self.threshold, 4),
             "answer": self.answer, "fallback": self.fallback,
             "top": [{"question": c.question, "score": round(c.score, 4)}
                     for c in self.match.candidates],

@@ -269,9 +269,10 @@ def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
 
 
 def parse_yaml(text: str, source: str) -> Any:
-    """yaml.safe_load with a one-line error that carries the line number."""
+    """Safe YAML loading (libyaml's C parser when PyYAML has it: ~10x faster on a big qa.yaml)
+    with a one-line error that carries the line number."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

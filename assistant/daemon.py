@@ -78,6 +78,7 @@ class Daemon:
         self._jobs: list[cf.Future[Any]] = []  # what the pipeline thread has to do
         self._delay_s = min(1.0, reconnect_max_s)
         self._lost_at: float | None = None
+        self._had_audio = False  # "no microphone" until the first block, then "lost"
 
     @property
     def busy(self) -> bool:
@@ -186,6 +187,7 @@ class Daemon:
         for chunk in self.source.chunks(stop):
             if self.on_tick:
                 self.on_tick()
+            self._had_audio = True
             if self._lost_at is not None:
                 log.info("microphone back after %.0f s", time.monotonic() - self._lost_at)
                 self._lost_at, self._delay_s = None, min(1.0, self.reconnect_max_s)
@@ -211,7 +213,11 @@ class Daemon:
                         raise
                     if self._lost_at is None:  # said once; the retries are debug lines
                         self._lost_at = time.monotonic()
-                        log.error("microphone lost: %s; retrying until it is back", exc)
+                        if self._had_audio:
+                            log.error("microphone lost: %s; retrying until it is back", exc)
+                        else:
+                            log.error("no microphone: %s; waiting until one is plugged in "
+                                      "(`assistant devices`, audio.input_device)", exc)
                     else:
                         log.debug("microphone still unavailable: %s", exc)
                     self._set_state(State.NO_MICROPHONE)

@@ -203,7 +203,7 @@ def unanswered(records: list[dict[str, Any]]) -> list[Unanswered]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         text = " ".join(str(r.get("transcript") or "").split())
-        if not text or r.get("error") or not r.get("fallback", False):
+        if not text or r.get("error") or r.get("ignored") or not r.get("fallback", False):
             continue
         groups.setdefault(text.casefold(), []).append(r)
     out = []
@@ -218,3 +218,33 @@ def unanswered(records: list[dict[str, Any]]) -> list[Unanswered]:
 
 def _neg(text: str) -> tuple[int, ...]:
     return tuple(-ord(c) for c in text)  # newest first among equal counts
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What really happened to the logged utterances (``assistant log --unanswered``)."""
+
+    total: int
+    answered: int
+    unanswered: int  # words heard, no answer good enough: the fallback
+    ignored: int  # no words heard (``ignored`` set, or an old log's empty transcript)
+    errors: int
+
+    def line(self) -> str:
+        return (f"{self.total} exchange(s): {self.answered} answered, {self.unanswered} "
+                f"unanswered (words heard, fallback), {self.ignored} ignored (no words heard), "
+                f"{self.errors} error(s)")
+
+
+def tally(records: list[dict[str, Any]]) -> Tally:
+    answered = unanswered_n = ignored = errors = 0
+    for r in records:
+        if r.get("error"):
+            errors += 1
+        elif r.get("ignored") or not str(r.get("transcript") or "").strip():
+            ignored += 1
+        elif r.get("fallback", False):
+            unanswered_n += 1
+        else:
+            answered += 1
+    return Tally(len(records), answered, unanswered_n, ignored, errors)

@@ -53,7 +53,8 @@ class Exchange:
         return {
             "time": self.time, "duration_s": round(self.audio.duration_s, 3),
             "transcript": self.transcript, "question": reply.get("question"),
-            "score": reply.get("score"), "answer": self.answer,
+            "score": reply.get("score"), "confidence": reply.get("confidence"),
+            "threshold": reply.get("threshold"), "answer": self.answer,
             "fallback": reply.get("fallback", True), "top": reply.get("top", []),
             "ignored": self.ignored, "error": self.error, "end": self.end_reason,
             "latency_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
@@ -69,7 +70,8 @@ class Exchange:
         r = self.reply
         top = ", ".join(f"{c.question!r} {c.score:.2f}" for c in r.match.candidates) if r else ""
         return (f"heard {self.transcript!r} -> {r.question if r else None!r} "
-                f"({(r.score or 0) if r else 0:.2f}{', fallback' if r and r.fallback else ''}) "
+                f"({(r.score or 0) if r else 0:.2f}{', fallback' if r and r.fallback else ''}"
+                f"{'; ' + r.decision() if r else ''}) "
                 f"-> {self.answer!r} | top: {top} | {t}")
 
 

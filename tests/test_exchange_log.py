@@ -94,7 +94,7 @@ def test_log_command_table_unanswered_and_json(filled: Path,
     assert len(out) == 4 and "'what is your name'" in out[1] and "I am Echo." in out[1]
     assert "2025-01-01 10:02:00" in out[1]
     assert main(["log", "--file", str(filled), "--unanswered"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    out = capsys.readouterr().out.splitlines()[1:]  # after the line of counts
     assert out[1].split()[0] == "2" and "How tall is Everest" in out[1]
     assert "play some music" in out[2] and len(out) == 3
     assert main(["log", "--file", str(filled), "--json", "-n", "0"]) == 0

@@ -6,6 +6,8 @@ the real one: the repository's qa.yaml, the bundled sentence model, pocketsphinx
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -236,7 +238,8 @@ def test_non_local_host_warns(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 
     launched: list[tuple[str, int]] = []
     monkeypatch.setattr("assistant.web.app.launch",
-                        lambda app, host, port, block=True: launched.append((host, port)) or "")
+                        lambda app, host, port, block=True: launched.append((host, port))
+                        or os.kill(os.getpid(), signal.SIGTERM) or "")  # served, then stopped
     monkeypatch.setattr(web_command, "build_recognizer",
                         lambda cfg, phrases=None: FixedRecognizer())  # no model
     config = tmp_path / "config.yaml"

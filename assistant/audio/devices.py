@@ -57,6 +57,23 @@ def resolve_device(spec: str | int | None, kind: str) -> int | None:
                      "devices`)", code="unknown-device")
 
 
+NO_OUTPUT_FIX = ("write a WAV file with --out FILE, set audio.output_device to a loudspeaker "
+                 "from `assistant devices`, or run with --no-speak")
+
+
+def resolve_output(spec: str | int | None) -> int | None:
+    """The output device for ``spec`` (as ``resolve_device``), checked to exist: with no
+    loudspeaker at all PortAudio has no default output, which is an AudioError here."""
+    index = resolve_device(spec, "output")
+    sd = _sd()
+    try:
+        sd.query_devices(index, "output")
+    except (sd.PortAudioError, ValueError) as exc:
+        raise AudioError(f"no loudspeaker: this machine has no audio output device ({exc}); "
+                         f"{NO_OUTPUT_FIX}", code="no-output") from None
+    return index
+
+
 def open_output_rate(index: int | None, wanted_hz: int) -> int:
     """``wanted_hz`` when the output device takes it, else the device's default rate."""
     sd = _sd()
@@ -64,4 +81,9 @@ def open_output_rate(index: int | None, wanted_hz: int) -> int:
         sd.check_output_settings(device=index, samplerate=wanted_hz, channels=1, dtype="int16")
         return wanted_hz
     except Exception:
+        pass
+    try:
         return int(sd.query_devices(index, "output")["default_samplerate"])
+    except (sd.PortAudioError, ValueError) as exc:
+        raise AudioError(f"cannot use output device {index} ({exc}); {NO_OUTPUT_FIX}",
+                         code="no-output") from None

@@ -43,12 +43,12 @@ class SpeakerSink:
         """Open the device ahead of the first answer (at ``rate_hz`` if it takes it)."""
         import sounddevice as sd
 
-        from .devices import open_output_rate, resolve_device
+        from .devices import open_output_rate, resolve_output
 
         if self._stream is not None:
             return
         try:
-            index = resolve_device(self.device, "output")
+            index = resolve_output(self.device)
             rate = open_output_rate(index, rate_hz)
             self._stream = sd.OutputStream(samplerate=rate, device=index, channels=1,
                                            dtype="int16")

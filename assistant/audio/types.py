@@ -97,3 +97,13 @@ class StreamConverter:
         audio = Audio(samples, self.out_rate_hz, self.stream_ms)
         self.stream_ms = audio.end_ms
         return audio
+
+    def flush(self) -> Audio:
+        """The resampler's last samples, at the end of the stream."""
+        samples = np.zeros(0, np.int16)
+        if self._resampler is not None:
+            f = self._resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+            samples = np.clip(np.round(f * 32768.0), -32768, 32767).astype(np.int16)
+        audio = Audio(samples, self.out_rate_hz, self.stream_ms)
+        self.stream_ms = audio.end_ms
+        return audio

@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         score = "-" if reply.score is None else f"{reply.score:.3f}"
         print(f"transcript: {transcript}\nquestion:   {reply.question}\nscore:      {score}"
+              f"\ndecision:   {reply.decision()}"
               f"{' (below threshold: fallback)' if reply.fallback else ''}\n"
               f"answer:     {reply.answer}")
     return 0

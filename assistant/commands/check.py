@@ -9,6 +9,8 @@ from typing import Any
 
 from .common import add_command, config_from_args
 
+WORST = 20  # ambiguous phrasings listed without --all
+
 
 def register(sub: Any) -> None:
     p = add_command(sub, "check", "validate config.yaml and qa.yaml, print what would load", run,
@@ -17,6 +19,8 @@ def register(sub: Any) -> None:
                     "Exit code 2 when something is wrong.")
     p.add_argument("--no-models", action="store_true",
                    help="skip the checks that load the sentence model (faster)")
+    p.add_argument("--all", action="store_true", help="list every ambiguous phrasing, not "
+                   f"only the worst {WORST}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,13 +67,45 @@ def run(args: argparse.Namespace) -> int:
     print(f"matcher:    {cfg.matcher.model}{' (bundled package)' if bundled else ''}, "
           f"threshold {cfg.matcher.threshold}")
     print(f"speech:     {describe_speech(cfg)}")
+    report_devices(cfg)
     if not args.no_models:
-        report_ambiguity(cfg, kb)
+        report_ambiguity(cfg, kb, args.all)
     print("ok")
     return 0
 
 
-def report_ambiguity(cfg: Any, kb: Any) -> None:
+def report_devices(cfg: Any) -> None:
+    """Resolve both devices as `run` will: a wrong name is an error (exit 2); a machine with
+    no microphone or loudspeaker at all is a warning (`run --input`, `--out` still work)."""
+    from ..audio.devices import list_devices, resolve_device, resolve_output
+    from ..errors import AudioError
+
+    a = cfg.audio
+    index = resolve_device(a.input_device, "input")
+    try:
+        has_input = index is not None or any(d["default_input"] for d in list_devices())
+    except AudioError:
+        has_input = False
+    print(f"microphone: {_device_name(index) if index is not None else 'system default'}"
+          f"{'' if has_input else ' (NONE FOUND: only `run --input FILE` will work)'}")
+    resolve_device(a.output_device, "output")
+    try:
+        out = resolve_output(a.output_device)
+        print(f"loudspeaker: {_device_name(out) if out is not None else 'system default'}")
+    except AudioError as exc:
+        if exc.code != "no-output":
+            raise
+        print(f"note:       {exc}")
+
+
+def _device_name(index: int) -> str:
+    from ..audio.devices import list_devices
+
+    return next((f"{d['index']}: {d['name']}" for d in list_devices() if d["index"] == index),
+                str(index))
+
+
+def report_ambiguity(cfg: Any, kb: Any, show_all: bool = False) -> None:
     """Warn about phrasings that sit closer to another answer than to their own."""
     from ..kb.calibrate import ambiguous_pairs
     from ..kb.embed import load_embedder
@@ -84,9 +120,16 @@ def report_ambiguity(cfg: Any, kb: Any) -> None:
     answerer = answerer_for(cfg, kb, embedder)
     print(f"threshold:  {answerer.matcher.threshold:.3f}"
           f"{' (calibrated from the knowledge base)' if cfg.matcher.threshold == 'auto' else ''}")
-    for question, own, other, other_score in ambiguous_pairs(kb, answerer.matcher.vecs):
-        print(f"warning:    ambiguous: {question!r} is closer to {other!r} ({other_score:.2f}), "
-              f"another answer's phrasing, than to its own answer ({own:.2f})")
+    pairs = ambiguous_pairs(kb, answerer.matcher.vecs)  # worst first
+    shown = pairs if show_all else pairs[:WORST]
+    if pairs:
+        print(f"warning:    {len(pairs)} ambiguous phrasing(s), closer to another answer's "
+              f"phrasing than to their own answer; "
+              f"{'all' if len(shown) == len(pairs) else f'the worst {len(shown)}'} below"
+              f"{'' if len(shown) == len(pairs) else ' (--all for the rest)'}")
+    for question, own, other, other_score in shown:
+        print(f"warning:    ambiguous: {question!r} is closer to {other!r} ({other_score:.4f}), "
+              f"another answer's phrasing, than to its own answer ({own:.4f})")
 
 
 def describe_speech(cfg: Any) -> str:
@@ -104,5 +147,7 @@ def describe_speech(cfg: Any) -> str:
                 "fallback espeak-ng")
     ok = (importlib.util.find_spec("pyttsx3") is not None if backend == "pyttsx3"
           else shutil.which("espeak-ng") is not None)
+    if ok and cfg.tts.voice:  # a voice `say` would reject fails here, not on first answer
+        load_synthesizer(cfg.tts, cfg.cache_path).synthesize("ok")
     return (f"{backend}{auto}{'' if ok else ' (NOT INSTALLED)'}, voice "
             f"{cfg.tts.voice or 'default'}, {cfg.tts.rate_wpm} wpm")

@@ -14,7 +14,7 @@ ALLOW = ["*.json", "*.safetensors", "*.txt", "*.model", "1_Pooling/*", "2_Normal
 
 
 def register(sub: Any) -> None:
-    add_command(sub, "download", "fetch the configured models into the local cache", run,
+    p = add_command(sub, "download", "fetch the configured models into the local cache", run,
                 description="Download the wav2vec2 speech model (asr.model) and the sentence "
                 "model (matcher.model) into the Hugging Face cache (~/.cache/huggingface, or "
                 "$HF_HOME), with progress, then convert both for ONNX Runtime (the CPU "
@@ -23,6 +23,10 @@ def register(sub: Any) -> None:
                 "cache_dir/piper-voices. Run it once while online; afterwards everything runs "
                 "offline. Local folders and the bundled MiniLM package and joe voice need no "
                 "download, only the conversion.")
+    p.add_argument("--if-reachable", type=float, metavar="SECONDS", help="first ask the model "
+                   "hub, waiting at most SECONDS; when it does not answer, say in one line that "
+                   "pocketsphinx is used until `assistant download` is run, and exit 0 (the "
+                   "set-up script uses this, so it also succeeds offline)")
 
 
 def fetch(model: str, what: str) -> str:
@@ -40,10 +44,32 @@ def fetch(model: str, what: str) -> str:
     return f"{what}: {model} -> {path}"
 
 
+def hub_reachable(timeout_s: float) -> bool:
+    """Whether the Hugging Face hub ($HF_ENDPOINT) answers within ``timeout_s``; offline
+    mode (HF_HUB_OFFLINE) counts as unreachable."""
+    import os
+    import urllib.request
+
+    if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
+        return False
+    url = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/") + "/api/whoami-v2"
+    try:
+        urllib.request.urlopen(url, timeout=timeout_s)  # noqa: S310 (a fixed https URL)
+    except urllib.error.HTTPError:
+        return True  # it answered (401 without a token): reachable
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     from ..kb.embed import bundled_model_dir
 
     cfg = config_from_args(args)
+    if args.if_reachable is not None and not hub_reachable(args.if_reachable):
+        print("model hub not reachable: the assistant recognizes speech with pocketsphinx "
+              "(offline) until you run `assistant download`")
+        return 0
     print(fetch(cfg.asr.model, "speech model"))
     bundled = bundled_model_dir(cfg.matcher.model)
     if bundled:

@@ -48,7 +48,7 @@ def _table(rows: list[list[str]], widths: list[int]) -> str:
 
 
 def _exchanges_table(records: list[dict[str, Any]], width: int) -> str:
-    rows = [["time", "heard", "matched (score)", "ms", "answer"]]
+    rows = [["time", "heard", "matched (score question)", "ms", "answer"]]
     for r in records:
         latency = r.get("latency_ms") or {}
         total = sum(v for k, v in latency.items() if k != "tts" and isinstance(v, (int, float)))
@@ -58,8 +58,8 @@ def _exchanges_table(records: list[dict[str, Any]], width: int) -> str:
             matched = "-"
         else:
             score = r.get("score")
-            matched = f"{r['question']} ({score:.2f})" if isinstance(score, (int, float)) \
-                else str(r["question"])
+            matched = f"{score:.3f} {r['question']}" if isinstance(score, (int, float)) \
+                else str(r["question"])  # the score first: a long question cannot cut it
             if r.get("fallback"):
                 matched = "fallback; " + matched
         rows.append([_when(r.get("time", "")), repr(r.get("transcript") or ""), matched,
@@ -71,7 +71,7 @@ def _exchanges_table(records: list[dict[str, Any]], width: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..exchange_log import find_log, read_exchanges, unanswered
+    from ..exchange_log import find_log, read_exchanges, tally, unanswered
 
     cfg = config_from_args(args)
     path = Path(args.file) if args.file else find_log(cfg)
@@ -86,10 +86,15 @@ def run(args: argparse.Namespace) -> int:
     if args.unanswered:
         result = read_exchanges(path)
         groups = unanswered(result.records)[:limit]
+        counts = tally(result.records)
+        if not args.json:
+            print(f"{path}: {counts.line()}")
         if args.json:
             print_json([asdict(g) for g in groups])
         elif not groups:
-            print(f"every question in {path} got an answer")
+            print("no unanswered questions" + (f"; {counts.ignored} utterance(s) with no "
+                  "words heard were ignored (noise, or a microphone problem: try `assistant "
+                  "answer` on a recording)" if counts.ignored else ""))
         else:
             rows = [["times", "last asked", "question", "closest known (score)"]]
             for g in groups:

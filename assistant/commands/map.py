@@ -28,6 +28,11 @@ def run(args: argparse.Namespace) -> int:
     require("matplotlib")  # before the models load: a missing package fails in a second
     from ..web.map_plot import Mapper, render_png
 
+    if not args.out.lower().endswith(".png"):
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--out {args.out!r}: the map is a PNG image; name the file "
+                          "FILE.png", code="out")
     cfg = config_from_args(args)
     answerer = build_answerer(cfg)
     kmap = Mapper(answerer, max(args.neighbours, 0)).map(args.ask)

@@ -52,6 +52,22 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _have_loudspeaker(cfg: Any) -> bool:
+    """False (said in one line, once) on a machine with no audio output at all: the daemon
+    then listens and logs without speaking. A wrong device *name* is an error (exit 2)."""
+    from ..audio.devices import resolve_output
+    from ..errors import AudioError
+
+    try:
+        resolve_output(cfg.audio.output_device)
+    except AudioError as exc:
+        if exc.code != "no-output":
+            raise
+        log.error("error[audio:%s]: %s; answers are logged, not spoken", exc.code, exc)
+        return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     from ..audio.sinks import Sink, SpeakerSink, WavDirSink
     from ..audio.sources import FileSource, MicrophoneSource, Source
@@ -75,16 +91,19 @@ def run(args: argparse.Namespace) -> int:
                       if args.input else MicrophoneSource(cfg.audio))
     if args.fast and not args.input:
         log.warning("--fast only applies to --input; ignored")
-    answerer = build_answerer(cfg)
-    recognizer = build_recognizer(cfg, answerer.kb.questions)
     sink: Sink | None = None
     speech = None
-    if not args.no_speak:
+    if not args.no_speak and not args.out and not _have_loudspeaker(cfg):
+        args.no_speak = True
+    if not args.no_speak:  # a wrong device or voice fails now, not on the first answer
         sink = WavDirSink(args.out) if args.out else SpeakerSink(cfg.audio.output_device)
         speech = SpeechThread(cfg.tts, cfg.cache_path)
         ready = speech.synthesize("ready")  # start the engine now, not on the first question
         if isinstance(sink, SpeakerSink):
             sink.open(ready.rate_hz)  # the first answer does not wait for the device to open
+    answerer = build_answerer(cfg)
+    recognizer = build_recognizer(cfg, answerer.kb.questions)
+    if speech is not None:
         speech.prerender(static_answers(answerer.kb))  # in the background, cached on disk
     exchanges = (ExchangeLog.from_config(cfg, args.log) if args.log or not args.input
                  else None)

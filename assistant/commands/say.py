@@ -19,11 +19,13 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..audio.files import write_wav
     from ..audio.sinks import SpeakerSink
-    from ..errors import TtsError
     from ..tts import SpeechThread
 
     if not args.text.strip():
-        raise TtsError("nothing to say: the text is empty", code="empty-text")
+        from ..errors import ConfigError
+
+        raise ConfigError("nothing to say: the text is empty; e.g. `assistant say \"hello\"`",
+                          code="empty-text")
     cfg = config_from_args(args)
     speech = SpeechThread(cfg.tts, cfg.cache_path)
     try:

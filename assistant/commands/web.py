@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import threading
 from typing import Any
 
 from .common import add_command, build_answerer, build_recognizer, config_from_args
@@ -47,17 +48,24 @@ def run(args: argparse.Namespace) -> int:
                     "only (browsers allow the microphone only on localhost or HTTPS)",
                     args.host)
 
-    def on_sigterm(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # gradio closes its server on KeyboardInterrupt
+    stop = threading.Event()  # SIGTERM/Ctrl-C: close the server ourselves, quietly
 
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     log.info("ready: %d questions, recognizer %s; open http://%s:%d in a browser (Ctrl-C "
              "stops)", len(answerer.kb.questions), recognizer.name,
              f"[{args.host}]" if ":" in args.host else args.host, args.port)
     try:
-        launch(app, args.host, args.port, block=True)
+        launch(app, args.host, args.port, block=False)
+        while not stop.wait(0.5):
+            pass
+        app.close()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
         if speech is not None:
             speech.close()
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
@@ -125,25 +124,8 @@ class SentenceTransformerEmbedder:
 
 def cached_embeddings(embedder: Embedder, texts: Sequence[str],
                       cache_dir: Path | None) -> np.ndarray:
-    """Embeddings of ``texts``, from disk when the same model embedded the same texts before.
-    Cache key: model name + content hash. A stale or corrupt file is rebuilt, never trusted."""
-    key = hashlib.sha256("\x00".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:24]
-    path = cache_dir / "embeddings" / f"{key}.npy" if cache_dir else None
-    if path is not None and path.is_file():
-        try:
-            vecs = np.load(path, allow_pickle=False)
-            if vecs.ndim == 2 and vecs.shape[0] == len(texts) and np.isfinite(vecs).all():
-                return vecs.astype(np.float32, copy=False)
-            log.warning("embedding cache %s does not match the questions; rebuilding", path)
-        except (OSError, ValueError) as exc:
-            log.warning("embedding cache %s is unreadable (%s); rebuilding", path, exc)
-    vecs = embedder.embed(texts)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-            np.save(tmp, vecs, allow_pickle=False)
-            os.replace(tmp, path)  # atomic: a crash never leaves half a cache
-        except OSError as exc:
-            log.warning("cannot write embedding cache %s (%s); continuing without it", path, exc)
-    return vecs
+    """Embeddings of ``texts``, each phrasing from disk when the same model embedded the same
+    (normalised) text before; see ``embed_cache``."""
+    from .embed_cache import cached_phrasing_embeddings
+
+    return cached_phrasing_embeddings(embedder, texts, cache_dir)

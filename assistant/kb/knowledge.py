@@ -25,6 +25,8 @@ from .templates import TemplateError, expand, is_template
 
 DEFAULT_FALLBACK = "Sorry, I don't know that yet."
 _PLACEHOLDER = re.compile(r"\{(time|date)\}")
+PLACEHOLDERS = ("time", "date")
+_ANY_PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,18 @@ def _text(value: Any, source: str, where: str) -> str:
     return value.strip()
 
 
+def _check_placeholders(text: str, source: str, where: str) -> str:
+    """An answer may only use the known placeholders: anything else would be spoken literally
+    ("It is {weather}")."""
+    for m in _ANY_PLACEHOLDER.finditer(text):
+        if m.group(1) not in PLACEHOLDERS:
+            known = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            raise KnowledgeError(f"{source}: {where}: unknown placeholder {m.group(0)!r} in "
+                                 f"{text!r}; the known placeholders are {known}",
+                                 code="placeholder")
+    return text
+
+
 def parse_kb(data: Any, source: str) -> KnowledgeBase:
     if not isinstance(data, dict):
         raise _fail(source, "top level", "must be a mapping with 'entries:' (and optionally "
@@ -92,7 +106,8 @@ def parse_kb(data: Any, source: str) -> KnowledgeBase:
     unknown = sorted(set(data) - {"fallback", "entries"})
     if unknown:
         raise _fail(source, f"unknown field '{unknown[0]}'", "valid fields: fallback, entries")
-    fallback = _text(data.get("fallback", DEFAULT_FALLBACK), source, "fallback")
+    fallback = _check_placeholders(_text(data.get("fallback", DEFAULT_FALLBACK), source,
+                                         "fallback"), source, "fallback")
     raw = data.get("entries")
     if not isinstance(raw, list) or not raw:
         raise _fail(source, "entries", "the knowledge base is empty; add at least one entry "
@@ -108,7 +123,8 @@ def parse_kb(data: Any, source: str) -> KnowledgeBase:
         if extra:
             raise _fail(source, f"{where}: unknown field '{extra[0]}'",
                         "valid fields: answer, questions")
-        answer = _text(item.get("answer"), source, f"{where}.answer")
+        answer = _check_placeholders(_text(item.get("answer"), source, f"{where}.answer"),
+                                     source, f"{where}.answer")
         questions = item.get("questions")
         if isinstance(questions, str):
             questions = [questions]

@@ -57,6 +57,26 @@ def _short(text: str, width: int = 38, lines: int = 2) -> str:
     return "\n".join(textwrap.wrap(text, width, max_lines=lines, placeholder=" …"))
 
 
+LABEL_OFFSETS = ((4, 3), (4, -10), (-4, 3), (-4, -10), (4, 12), (4, -19))
+
+
+def _place_labels(fig: Any, ax: Any, pts: Any, questions: list[str]) -> None:
+    """Label each dot at the first offset where its text overlaps no label placed before;
+    a label that fits nowhere is left out (its dot and colour remain), never overprinted."""
+    renderer = fig.canvas.get_renderer()
+    placed: list[Any] = []
+    for (x, y), q in zip(pts, questions, strict=True):
+        for dx, dy in LABEL_OFFSETS:
+            text = ax.annotate(q, (x, y), xytext=(dx, dy), textcoords="offset points",
+                               fontsize=7, color="#333333", zorder=4, annotation_clip=True,
+                               clip_on=True, ha="left" if dx > 0 else "right")
+            box = text.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
+            text.remove()
+
+
 def draw(kmap: KnowledgeMap) -> Any:
     """The map as a matplotlib Figure attached to an Agg canvas."""
     require("matplotlib")
@@ -72,10 +92,6 @@ def draw(kmap: KnowledgeMap) -> Any:
         label = _short(kmap.answers[g]) if g < MAX_LEGEND else None
         ax.scatter(pts[idx, 0], pts[idx, 1], s=46, c=colours[idx[0]], label=label,
                    edgecolors="white", linewidths=0.6, zorder=3)
-    if len(pts) <= MAX_LABELS:
-        for (x, y), q in zip(pts, kmap.questions, strict=True):
-            ax.annotate(q, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7,
-                        color="#333333", zorder=4, annotation_clip=True, clip_on=True)
     if kmap.query_point is not None:
         qx, qy = kmap.query_point
         for i, _ in kmap.neighbours:
@@ -102,6 +118,8 @@ def draw(kmap: KnowledgeMap) -> Any:
     dx, dy = max(x1 - x0, 1e-6), max(y1 - y0, 1e-6)
     ax.set_xlim(x0 - 0.05 * dx, x1 + (0.3 if len(pts) <= MAX_LABELS else 0.05) * dx)  # labels
     ax.set_ylim(y0 - 0.08 * dy, y1 + 0.08 * dy)
+    if len(pts) <= MAX_LABELS:  # after the limits: placement is measured on the canvas
+        _place_labels(fig, ax, pts, kmap.questions)
     handles, labels = ax.get_legend_handles_labels()
     title = "answers" + (f" (first {MAX_LEGEND} of {n_answers})" if n_answers > MAX_LEGEND
                          else "")
