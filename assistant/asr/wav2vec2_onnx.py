@@ -24,6 +24,7 @@ from ..model_files import local_folder
 from ..onnx_cache import (
     build_cached,
     cache_key,
+    one_thread_on_arm,
     open_session,
     quantize_matmul,
     read_json,
@@ -81,6 +82,7 @@ def _export(folder: Path, out: Path) -> None:
     from transformers import Wav2Vec2ForCTC
     from transformers.utils import logging as hf_logging
 
+    one_thread_on_arm(torch)
     hf_logging.disable_progress_bar()
     try:
         model = Wav2Vec2ForCTC.from_pretrained(str(folder), use_safetensors=True,

