@@ -55,3 +55,9 @@ class TtsError(AssistantError):
     """Speech synthesis or playback failed."""
 
     stage = "tts"
+
+
+class WakeError(AssistantError):
+    """The wake word model or phrase cannot be used."""
+
+    stage = "wake"
