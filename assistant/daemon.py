@@ -44,6 +44,7 @@ class State(enum.Enum):
     THINKING = "thinking"
     SPEAKING = "speaking"
     NO_MICROPHONE = "microphone lost"
+    WAITING_WAKE = "waiting for wake word"
 
 
 class Daemon:
@@ -52,7 +53,7 @@ class Daemon:
                  on_exchange: Callable[[Exchange], None] | None = None,
                  on_state: Callable[[State], None] | None = None,
                  reconnect_max_s: float = 30.0, speculative: bool = True,
-                 on_tick: Callable[[], None] | None = None) -> None:
+                 on_tick: Callable[[], None] | None = None, wake: Any = None) -> None:
         self.source = source
         self.vad = vad
         self.pipeline = pipeline
@@ -64,6 +65,7 @@ class Daemon:
         self.on_tick = on_tick  # once per chunk, and per second without a microphone: cheap
         self.reconnect_max_s = reconnect_max_s
         self.speculative = speculative
+        self.wake = wake  # assistant.wake.hook.WakeHook or None: answer only when woken
         self._speculation: cf.Future[Exchange] | None = None
         self.exchanges = 0
         self.state = State.LISTENING
@@ -85,6 +87,8 @@ class Daemon:
         return job
 
     def _set_state(self, state: State) -> None:
+        if state is State.LISTENING and self.wake is not None and self.wake.waiting:
+            state = State.WAITING_WAKE
         if state is not self.state:
             self.state = state
             if self.on_state:
@@ -100,6 +104,8 @@ class Daemon:
             self._set_state(State.SPEAKING)
             self.pipeline.respond(ex)
         self.exchanges += 1
+        if self.wake is not None:
+            self.wake.answered(ex.answer is not None)
         (log.warning if ex.error else log.info)("%s", ex.log_line())
         if self.on_exchange:
             try:
@@ -109,6 +115,15 @@ class Daemon:
 
     # --- the listening side ----------------------------------------------------------------
     def _utterance_ended(self, event: Ended, realtime: bool) -> None:
+        if self.wake is not None:
+            audio = self.wake.question(event.audio, event.speech_end_ms)
+            if audio is None:
+                self._speculation = None
+                self._set_state(State.LISTENING)
+                return
+            if audio is not event.audio:  # cut after the wake word: a guess on more is stale
+                self._speculation = None
+                event = Ended(audio, event.reason, event.speech_end_ms)
         self._set_state(State.THINKING)
         heard, self._speculation = self._speculation, None
         if realtime:
@@ -135,6 +150,10 @@ class Daemon:
             self._set_state(State.LISTENING)
         if chunk.timestamp_ms < self._ignore_until_ms:
             return
+        if self.wake is not None:
+            self.wake.chunk(chunk, self.state is State.HEARING)
+            if self.state in (State.LISTENING, State.WAITING_WAKE):
+                self._set_state(State.LISTENING)
         for frame in framer.push(chunk):
             for event in self.segmenter.push(frame, self.vad.is_speech(frame)):
                 if isinstance(event, Started):

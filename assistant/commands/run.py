@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from ..service.reload import Reloader
     from ..tts import SpeechThread
     from ..vad import build_detector, segmenter_settings
+    from ..wake.hook import build_hook
 
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload while loading: files read below
     cfg = _config(args)
@@ -91,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
                     cfg.vad.frame_ms,
                     cfg.tts.refractory_s, speculative=cfg.asr.speculative,
                     on_exchange=exchanges.append if exchanges else None,
-                    on_state=notifier.on_state, on_tick=notifier.tick)
+                    on_state=notifier.on_state, on_tick=notifier.tick,
+                    wake=build_hook(cfg))
     reloader = Reloader(answerer, cfg, lambda: _config(args), recognizer.adapt, notifier,
                         [exchanges.reopen] if exchanges else [], 2.0 if args.watch else None)
     stop = threading.Event()
