@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import espeak_audio
 
 from assistant.audio.types import Audio
 from assistant.errors import WakeError
-from conftest import espeak_audio
 
 pytest.importorskip("pymicro_wakeword", reason="pip install pymicro-wakeword")
 from assistant.wake.micro import MicroDetector  # noqa: E402
