@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from .errors import AssistantError
 
 COMMANDS = ("run", "ask", "transcribe", "answer", "say", "devices", "check", "download",
-            "eval", "eval_text", "make_dataset", "web", "map", "bench", "service", "log")
+            "eval", "eval_text", "make_dataset", "web", "map", "bench", "service", "log",
+            "wake")
 
 EPILOG = """\
 Typical use:

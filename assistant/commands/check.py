@@ -54,6 +54,14 @@ def run(args: argparse.Namespace) -> int:
               else shutil.which("espeak-ng") is not None)
     print(f"speech:     {cfg.tts.backend}{'' if tts_ok else ' (NOT INSTALLED)'}, voice "
           f"{cfg.tts.voice or 'default'}, {cfg.tts.rate_wpm} wpm")
+    if cfg.wake.enabled:
+        from ..wake import build_detector
+
+        detector = build_detector(cfg.wake)  # a bad name or model file: one line, exit 2
+        print(f"wake word:  {cfg.wake.word} (threshold {detector.threshold}), timeout "
+              f"{cfg.wake.timeout_s}s, follow-up {cfg.wake.follow_up_s}s")
+    else:
+        print("wake word:  off (every utterance is a question)")
     if not args.no_models:
         report_ambiguity(cfg, kb)
     print("ok")

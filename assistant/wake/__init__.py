@@ -25,6 +25,7 @@ class Detection:
 
 class WakeDetector(Protocol):
     word: str
+    threshold: float
 
     def process(self, audio: Audio) -> list[Detection]: ...
 

@@ -44,15 +44,17 @@ class MicroDetector:
             raise WakeError(f"unknown wake word {word!r}; bundled: {', '.join(BUNDLED_WORDS)}"
                             " (or the path of a model's .json file)", code="unknown-word")
         try:
+            config = json.loads(path.read_text())
+            tflite = path.parent / config["model"]
+            with open(tflite, "rb") as f:  # the C library crashes on a file that is no model
+                if f.read(8)[4:8] != b"TFL3":
+                    raise ValueError(f"{tflite.name} is not a tflite model")
             model = MicroWakeWord.from_config(path)
-            cutoff = float(json.loads(path.read_text())["micro"]["probability_cutoff"])
+            cutoff = float(config["micro"]["probability_cutoff"])
         except Exception as exc:  # bad JSON, missing keys, a tflite file it cannot load
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise WakeError(f"wake word model {path} cannot be loaded: {first}",
                             code="bad-model") from None
-        if getattr(model, "interpreter", None) in (None, 0):
-            raise WakeError(f"wake word model {path} cannot be loaded: not a tflite model",
-                            code="bad-model")
         return cls(model, MicroWakeWordFeatures, model.wake_word,
                    cutoff if threshold is None else threshold)
 
