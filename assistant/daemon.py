@@ -45,6 +45,7 @@ class State(enum.Enum):
     SPEAKING = "speaking"
     NO_MICROPHONE = "microphone lost"
     WAITING_WAKE = "waiting for wake word"
+    MUTED = "muted"
 
 
 class Daemon:
@@ -53,7 +54,8 @@ class Daemon:
                  on_exchange: Callable[[Exchange], None] | None = None,
                  on_state: Callable[[State], None] | None = None,
                  reconnect_max_s: float = 30.0, speculative: bool = True,
-                 on_tick: Callable[[], None] | None = None, wake: Any = None) -> None:
+                 on_tick: Callable[[], None] | None = None, wake: Any = None,
+                 mute: Any = None) -> None:
         self.source = source
         self.vad = vad
         self.pipeline = pipeline
@@ -66,6 +68,7 @@ class Daemon:
         self.reconnect_max_s = reconnect_max_s
         self.speculative = speculative
         self.wake = wake  # assistant.wake.hook.WakeHook or None: answer only when woken
+        self.mute = mute  # assistant.wake.mute.MuteSwitch or None
         self._speculation: cf.Future[Exchange] | None = None
         self.exchanges = 0
         self.state = State.LISTENING
@@ -150,6 +153,13 @@ class Daemon:
             self._set_state(State.LISTENING)
         if chunk.timestamp_ms < self._ignore_until_ms:
             return
+        if self.mute is not None and self.mute.muted():
+            if self.state is not State.MUTED:
+                self.segmenter.reset()
+                self._set_state(State.MUTED)
+            return
+        if self.state is State.MUTED:
+            self._set_state(State.LISTENING)
         if self.wake is not None:
             self.wake.chunk(chunk, self.state is State.HEARING)
             if self.state in (State.LISTENING, State.WAITING_WAKE):
