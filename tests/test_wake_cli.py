@@ -34,7 +34,8 @@ def test_wake_not_detected_says_so(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def config_with(tmp_path: Path, repo_config: Path, wake: str) -> Path:
     config = tmp_path / "config.yaml"
-    config.write_text(repo_config.read_text() + "\nwake:\n  enabled: true\n" + wake)
+    base = repo_config.read_text().split("\nwake:")[0]  # the repository's wake section off
+    config.write_text(base + "\nwake:\n  enabled: true\n" + wake)
     return config
 
 

@@ -19,7 +19,8 @@ pytest.importorskip("pymicro_wakeword", reason="pip install pymicro-wakeword")
 
 def wake_config(tmp_path: Path, repo_config: Path, follow_up_s: float = 5.0) -> Path:
     config = tmp_path / "config.yaml"
-    config.write_text(repo_config.read_text().replace("backend: pyttsx3", "backend: espeak")
+    base = repo_config.read_text().split("\nwake:")[0]  # the repository's wake section off
+    config.write_text(base.replace("backend: pyttsx3", "backend: espeak")
                       + f"\nwake:\n  enabled: true\n  word: alexa\n  follow_up_s: {follow_up_s}\n")
     return config
 
