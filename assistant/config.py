@@ -164,6 +164,8 @@ class WakeConfig:
                           lo=0.5, hi=60)
     follow_up_s: float = _f(5.0, "After an answer, a question may start without the wake "
                             "word for this long; 0 = off.", lo=0, hi=60)
+    earcon: bool = _f(True, "A short tone on the loudspeaker when the wake word is heard, "
+                      "another when the question was not understood or never came.")
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from ..service.reload import Reloader
     from ..tts import SpeechThread
     from ..vad import build_detector, segmenter_settings
+    from ..wake.earcon import player
     from ..wake.hook import build_hook
     from ..wake.mute import MuteSwitch, mute_path
 
@@ -94,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
                     cfg.tts.refractory_s, speculative=cfg.asr.speculative,
                     on_exchange=exchanges.append if exchanges else None,
                     on_state=notifier.on_state, on_tick=notifier.tick,
-                    wake=build_hook(cfg), mute=MuteSwitch(mute_path(cfg)))
+                    wake=build_hook(cfg, player(sink.play) if cfg.wake.earcon and
+                                    isinstance(sink, SpeakerSink) else None),
+                    mute=MuteSwitch(mute_path(cfg)))
     reloader = Reloader(answerer, cfg, lambda: _config(args), recognizer.adapt, notifier,
                         [exchanges.reopen] if exchanges else [], 2.0 if args.watch else None)
     stop = threading.Event()
