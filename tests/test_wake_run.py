@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from assistant.commands import run as run_command
 from tests.conftest import espeak_audio, join_with_silence
 from tests.test_run_pipeline import ScriptedRecognizer
 
-pytest.importorskip("pymicro_wakeword", reason="pip install pymicro-wakeword")
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("pymicro_wakeword") is None,
+                                reason="pip install pymicro-wakeword")
 
 
 def wake_config(tmp_path: Path, repo_config: Path, follow_up_s: float = 5.0) -> Path:
