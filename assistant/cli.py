@@ -15,7 +15,7 @@ from .errors import AssistantError
 
 COMMANDS = ("run", "ask", "transcribe", "answer", "say", "devices", "check", "download",
             "eval", "eval_text", "make_dataset", "web", "map", "bench", "service", "log",
-            "serve")
+            "serve", "wake", "mute")
 
 EPILOG = """\
 Typical use:

@@ -185,6 +185,22 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class WakeConfig:
+    enabled: bool = _f(False, "Answer only after the wake word (then, for follow_up_s, "
+                       "without it). Off = every utterance is a question.")
+    word: str = _f("alexa", "Bundled microWakeWord model (alexa, okay_nabu, hey_jarvis, "
+                   "hey_mycroft) or the path of a model's .json file.")
+    threshold: float | None = _f(None, "Detection probability cutoff, 0-1; null = the "
+                                 "model's own.", lo=0, hi=1)
+    timeout_s: float = _f(6.0, "After the wake word, a question must start within this long.",
+                          lo=0.5, hi=60)
+    follow_up_s: float = _f(5.0, "After an answer, a question may start without the wake "
+                            "word for this long; 0 = off.", lo=0, hi=60)
+    earcon: bool = _f(True, "A short tone on the loudspeaker when the wake word is heard, "
+                      "another when the question was not understood or never came.")
+
+
+@dataclass(frozen=True)
 class Config:
     qa_file: str = _f("qa.yaml", "Knowledge base; relative paths are from this config file.")
     cache_dir: str | None = _f(
@@ -196,6 +212,7 @@ class Config:
                                    metadata={"help": "Question matching."})
     tts: TtsConfig = field(default_factory=TtsConfig, metadata={"help": "Speech output."})
     log: LogConfig = field(default_factory=LogConfig, metadata={"help": "Exchange log."})
+    wake: WakeConfig = field(default_factory=WakeConfig, metadata={"help": "Wake word."})
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})
 
     @property

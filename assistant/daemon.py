@@ -46,6 +46,8 @@ class State(enum.Enum):
     THINKING = "thinking"
     SPEAKING = "speaking"
     NO_MICROPHONE = "microphone lost"
+    WAITING_WAKE = "waiting for wake word"
+    MUTED = "muted"
 
 
 class Daemon:
@@ -55,7 +57,8 @@ class Daemon:
                  on_state: Callable[[State], None] | None = None,
                  reconnect_max_s: float = 30.0, speculative: bool = True,
                  on_tick: Callable[[], None] | None = None,
-                 early_end: EarlyEnd | None = None) -> None:
+                 early_end: EarlyEnd | None = None, wake: Any = None,
+                 mute: Any = None) -> None:
         self.source = source
         self.vad = vad
         self.pipeline = pipeline
@@ -67,6 +70,8 @@ class Daemon:
         self.on_tick = on_tick  # once per chunk, and per second without a microphone: cheap
         self.reconnect_max_s = reconnect_max_s
         self.speculative = speculative
+        self.wake = wake  # assistant.wake.hook.WakeHook or None: answer only when woken
+        self.mute = mute  # assistant.wake.mute.MuteSwitch or None
         self._speculation: cf.Future[Exchange] | None = None
         self.early_end = early_end  # end the turn once the speculation is a complete question
         self._early: bool | None = None  # its verdict on the current speculation
@@ -91,6 +96,8 @@ class Daemon:
         return job
 
     def _set_state(self, state: State) -> None:
+        if state is State.LISTENING and self.wake is not None and self.wake.waiting:
+            state = State.WAITING_WAKE
         if state is not self.state:
             self.state = state
             if self.on_state:
@@ -106,6 +113,8 @@ class Daemon:
             self._set_state(State.SPEAKING)
             self.pipeline.respond(ex)
         self.exchanges += 1
+        if self.wake is not None:
+            self.wake.answered(ex.answer is not None)
         (log.warning if ex.error else log.info)("%s", ex.log_line())
         if self.on_exchange:
             try:
@@ -115,6 +124,15 @@ class Daemon:
 
     # --- the listening side ----------------------------------------------------------------
     def _utterance_ended(self, event: Ended, realtime: bool) -> None:
+        if self.wake is not None:
+            audio = self.wake.question(event.audio, event.speech_end_ms)
+            if audio is None:
+                self._speculation = None
+                self._set_state(State.LISTENING)
+                return
+            if audio is not event.audio:  # cut after the wake word: a guess on more is stale
+                self._speculation = None
+                event = Ended(audio, event.reason, event.speech_end_ms)
         self._set_state(State.THINKING)
         heard, self._speculation = self._speculation, None
         if realtime:
@@ -158,6 +176,17 @@ class Daemon:
             self._set_state(State.LISTENING)
         if chunk.timestamp_ms < self._ignore_until_ms:
             return
+        if self.mute is not None and self.mute.muted():
+            if self.state is not State.MUTED:
+                self.segmenter.reset()
+                self._set_state(State.MUTED)
+            return
+        if self.state is State.MUTED:
+            self._set_state(State.LISTENING)
+        if self.wake is not None:
+            self.wake.chunk(chunk, self.state is State.HEARING)
+            if self.state in (State.LISTENING, State.WAITING_WAKE):
+                self._set_state(State.LISTENING)
         for frame in framer.push(chunk):
             for event in self.segmenter.push(frame, self.vad.is_speech(frame)):
                 if isinstance(event, Started):

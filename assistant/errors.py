@@ -61,3 +61,9 @@ class ServeError(AssistantError):
     """The Wyoming server: a bad --uri, or bytes from a network client it cannot use."""
 
     stage = "serve"
+
+
+class WakeError(AssistantError):
+    """The wake word model or phrase cannot be used."""
+
+    stage = "wake"

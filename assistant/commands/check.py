@@ -68,6 +68,14 @@ def run(args: argparse.Namespace) -> int:
           f"threshold {cfg.matcher.threshold}")
     print(f"speech:     {describe_speech(cfg)}")
     report_devices(cfg)
+    if cfg.wake.enabled:
+        from ..wake import build_detector
+
+        detector = build_detector(cfg.wake)  # a bad name or model file: one line, exit 2
+        print(f"wake word:  {cfg.wake.word} (threshold {detector.threshold}), timeout "
+              f"{cfg.wake.timeout_s}s, follow-up {cfg.wake.follow_up_s}s")
+    else:
+        print("wake word:  off (every utterance is a question)")
     if not args.no_models:
         report_ambiguity(cfg, kb, args.all)
     print("ok")

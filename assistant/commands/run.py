@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
     from ..tts import SpeechThread, static_answers
     from ..vad import build_detector, segmenter_settings
     from ..vad.early_end import EarlyEnd, EarlyEndRule
+    from ..wake.earcon import player
+    from ..wake.hook import build_hook
+    from ..wake.mute import MuteSwitch, mute_path
 
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload while loading: files read below
     cfg = _config(args)
@@ -116,7 +119,10 @@ def run(args: argparse.Namespace) -> int:
                     on_exchange=exchanges.append if exchanges else None,
                     on_state=notifier.on_state, on_tick=notifier.tick,
                     early_end=EarlyEnd(EarlyEndRule(after_s=cfg.vad.early_end_after_s))
-                    if cfg.vad.early_end else None)
+                    if cfg.vad.early_end else None,
+                    wake=build_hook(cfg, player(sink.play) if cfg.wake.earcon and
+                                    isinstance(sink, SpeakerSink) else None),
+                    mute=MuteSwitch(mute_path(cfg)))
 
     def adapt(questions: list[str]) -> None:
         if speech is not None:  # changed answers render again; unchanged ones are cached

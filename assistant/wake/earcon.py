@@ -1,0 +1,37 @@
+"""Earcons: a short rising tone when the wake word is heard, a falling one for "not
+understood". Played on their own thread, so the microphone is never muted for them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from ..audio.types import PIPELINE_RATE_HZ, Audio
+
+log = logging.getLogger("assistant.wake")
+
+_NOTES_HZ = {"wake": (880.0, 1320.0), "not understood": (440.0, 330.0)}
+
+
+def tone(kind: str, note_s: float = 0.09, volume: float = 0.3) -> Audio:
+    """Two short notes with soft edges (no clicks)."""
+    n = int(note_s * PIPELINE_RATE_HZ)
+    t = np.arange(n) / PIPELINE_RATE_HZ
+    fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.01)
+    notes = [np.sin(2 * np.pi * hz * t) * fade for hz in _NOTES_HZ[kind]]
+    return Audio((np.concatenate(notes) * volume * 32767).astype(np.int16))
+
+
+def player(play: Callable[[Audio], None]) -> Callable[[str], None]:
+    """An ``on_earcon`` hook that plays through ``play`` (a sink's) off the listening thread."""
+    def on_earcon(kind: str) -> None:
+        def run() -> None:
+            try:
+                play(tone(kind))
+            except Exception as exc:  # a lost loudspeaker must not stop the listening
+                log.warning("earcon not played: %s", exc)
+        threading.Thread(target=run, name="earcon", daemon=True).start()
+    return on_earcon

@@ -1,0 +1,89 @@
+"""The wake word / follow-up state machine: pure, fed stream times, testable without audio.
+
+    WAITING --wake word--> AWAKE (earcon; the mic stays open) --utterance--> question
+        ^                    | timeout_s without a question: "not understood" tone
+        |                    v
+        +---- follow_up_s ---- FOLLOW_UP <--answer-- (no wake word needed in the window)
+    question not understood: "not understood" tone, back to WAITING
+
+"alexa, where do you live" in one breath is one VAD utterance holding the wake word: the
+question is the audio after the wake word's end (``cut_ms``). The wake word alone (the
+question follows after a pause) leaves too little after the cut: it is dropped and the
+machine stays AWAKE for the next utterance.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class WakeState(enum.Enum):
+    WAITING = "waiting for wake word"
+    AWAKE = "wake word heard"
+    FOLLOW_UP = "follow-up"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with an utterance: ``accept`` it as a question starting at ``cut_ms``."""
+
+    accept: bool
+    cut_ms: float = 0.0
+    reason: str = ""  # why it was not taken: "no wake word", "wake word only"
+
+
+class WakeMachine:
+    MIN_QUESTION_MS = 300.0  # less speech than this after the wake word is not a question
+
+    def __init__(self, timeout_s: float, follow_up_s: float) -> None:
+        self.timeout_ms = 1000.0 * timeout_s
+        self.follow_up_ms = 1000.0 * follow_up_s
+        self.state = WakeState.WAITING
+        self._wake_ms = -1.0
+        self._deadline_ms = -1.0
+
+    def wake(self, time_ms: float) -> bool:
+        """The wake word ended at ``time_ms``. True: play the earcon (only on a new wake)."""
+        fresh = self.state is not WakeState.AWAKE
+        self.state, self._wake_ms = WakeState.AWAKE, time_ms
+        self._deadline_ms = time_ms + self.timeout_ms
+        return fresh
+
+    def utterance(self, start_ms: float, speech_end_ms: float) -> Verdict:
+        """An utterance from ``start_ms`` to ``speech_end_ms`` ended: is it a question?"""
+        if self.state is WakeState.WAITING:
+            return Verdict(False, reason="no wake word")
+        if self.state is WakeState.FOLLOW_UP:
+            if start_ms <= self._deadline_ms:
+                return Verdict(True, start_ms)
+            self.state = WakeState.WAITING
+            return Verdict(False, reason="no wake word")
+        cut = max(start_ms, self._wake_ms)
+        if speech_end_ms - cut < self.MIN_QUESTION_MS:
+            return Verdict(False, reason="wake word only")  # the question comes next
+        if start_ms > self._deadline_ms:
+            self.state = WakeState.WAITING
+            return Verdict(False, reason="no wake word")
+        return Verdict(True, cut)
+
+    def answered(self, time_ms: float, understood: bool) -> bool:
+        """The question was answered (or not understood) at ``time_ms``. True: play the
+        "not understood" tone."""
+        if understood and self.follow_up_ms > 0:
+            self.state, self._deadline_ms = WakeState.FOLLOW_UP, time_ms + self.follow_up_ms
+        else:
+            self.state = WakeState.WAITING
+        return not understood
+
+    def tick(self, time_ms: float, hearing: bool) -> bool:
+        """Stream time advanced; ``hearing``: an utterance is in progress. True when the
+        wake word timed out with no question ("not understood" tone)."""
+        if hearing or time_ms <= self._deadline_ms:
+            return False
+        if self.state is WakeState.AWAKE:
+            self.state = WakeState.WAITING
+            return True
+        if self.state is WakeState.FOLLOW_UP:
+            self.state = WakeState.WAITING
+        return False

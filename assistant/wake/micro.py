@@ -1,0 +1,78 @@
+"""microWakeWord (pymicro-wakeword): tiny streaming tflite models, ~0.002 real-time factor."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..audio.types import Audio
+from ..errors import WakeError
+from . import BUNDLED_WORDS, Detection
+
+_STEP_MS = 10.0  # one feature window per 10 ms of audio
+
+
+class MicroDetector:
+    def __init__(self, model: object, features_factory: type, word: str,
+                 threshold: float) -> None:
+        self._model = model
+        self._features_factory = features_factory
+        self._features = features_factory()
+        self.word = word
+        self.threshold = threshold
+        self._fed_ms: float | None = None  # stream time of the next feature window's end
+        self._refractory_until_ms = -1.0
+
+    @classmethod
+    def load(cls, word: str, threshold: float | None = None) -> MicroDetector:
+        if importlib.util.find_spec("pymicro_wakeword") is None:
+            raise WakeError("wake word needs pymicro-wakeword: pip install pymicro-wakeword",
+                            code="missing-package")
+        from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures
+        from pymicro_wakeword.microwakeword import _MODELS_DIR
+
+        if word in BUNDLED_WORDS:
+            path = Path(_MODELS_DIR) / f"{word}.json"
+        elif word.endswith(".json") or "/" in word:
+            path = Path(word)
+            if not path.is_file():
+                raise WakeError(f"wake word model file {word} not found", code="no-model")
+        else:
+            raise WakeError(f"unknown wake word {word!r}; bundled: {', '.join(BUNDLED_WORDS)}"
+                            " (or the path of a model's .json file)", code="unknown-word")
+        try:
+            config = json.loads(path.read_text())
+            tflite = path.parent / config["model"]
+            with open(tflite, "rb") as f:  # the C library crashes on a file that is no model
+                if f.read(8)[4:8] != b"TFL3":
+                    raise ValueError(f"{tflite.name} is not a tflite model")
+            model = MicroWakeWord.from_config(path)
+            cutoff = float(config["micro"]["probability_cutoff"])
+        except Exception as exc:  # bad JSON, missing keys, a tflite file it cannot load
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise WakeError(f"wake word model {path} cannot be loaded: {first}",
+                            code="bad-model") from None
+        return cls(model, MicroWakeWordFeatures, model.wake_word,
+                   cutoff if threshold is None else threshold)
+
+    def reset(self) -> None:
+        self._model.reset()  # type: ignore[attr-defined]
+        self._features = self._features_factory()
+        self._fed_ms = None
+
+    def process(self, audio: Audio) -> list[Detection]:
+        if self._fed_ms is None or abs(audio.timestamp_ms - self._fed_ms) > 1000:
+            self._fed_ms = audio.timestamp_ms  # a gap in the stream: re-anchor the clock
+        found: list[Detection] = []
+        samples = np.ascontiguousarray(audio.samples, dtype=np.int16)
+        for features in self._features.process_streaming(samples.tobytes()):
+            self._fed_ms += _STEP_MS
+            prob = self._model.process_streaming_prob(features)  # type: ignore[attr-defined]
+            if prob is not None and prob > self.threshold and \
+                    self._fed_ms >= self._refractory_until_ms:
+                found.append(Detection(self.word, self._fed_ms, float(prob)))
+                self._refractory_until_ms = self._fed_ms + 1000.0  # one word, one detection
+        return found

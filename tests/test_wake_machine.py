@@ -1,0 +1,69 @@
+"""The wake/follow-up state machine, without audio."""
+
+from assistant.wake.machine import WakeMachine, WakeState
+
+
+def machine() -> WakeMachine:
+    return WakeMachine(timeout_s=6, follow_up_s=5)
+
+
+def test_no_wake_word_no_question() -> None:
+    m = machine()
+    v = m.utterance(1000, 2500)
+    assert not v.accept and v.reason == "no wake word"
+    assert m.state is WakeState.WAITING
+
+
+def test_question_in_the_same_breath_is_cut_after_the_wake_word() -> None:
+    m = machine()
+    assert m.wake(1800)  # earcon
+    v = m.utterance(1000, 3500)  # "alexa, where do you live" as one utterance
+    assert v.accept and v.cut_ms == 1800
+
+
+def test_question_after_a_pause() -> None:
+    m = machine()
+    m.wake(1800)
+    assert not m.utterance(1000, 1900).accept  # the wake word alone
+    assert m.state is WakeState.AWAKE
+    v = m.utterance(4000, 5500)
+    assert v.accept and v.cut_ms == 4000
+
+
+def test_follow_up_without_wake_word_then_back_to_waiting() -> None:
+    m = machine()
+    m.wake(1000)
+    assert m.utterance(1500, 3000).accept
+    assert not m.answered(4000, understood=True)
+    assert m.state is WakeState.FOLLOW_UP
+    assert m.utterance(6000, 7000).accept  # inside the 5 s window
+    m.answered(8000, understood=True)
+    assert not m.tick(12000, hearing=False)
+    assert not m.tick(13500, hearing=False)
+    assert m.state is WakeState.WAITING
+    assert not m.utterance(14000, 15000).accept
+
+
+def test_timeout_plays_not_understood_and_waits() -> None:
+    m = machine()
+    m.wake(1000)
+    assert not m.tick(5000, hearing=False)
+    assert not m.tick(8000, hearing=True)  # someone is still speaking: wait for the end
+    assert m.tick(8000, hearing=False)
+    assert m.state is WakeState.WAITING
+
+
+def test_not_understood_goes_back_to_waiting() -> None:
+    m = machine()
+    m.wake(1000)
+    assert m.utterance(1500, 3000).accept
+    assert m.answered(3500, understood=False)  # the tone
+    assert m.state is WakeState.WAITING
+
+
+def test_no_follow_up_window_when_off() -> None:
+    m = WakeMachine(timeout_s=6, follow_up_s=0)
+    m.wake(1000)
+    m.utterance(1500, 3000)
+    m.answered(3500, understood=True)
+    assert m.state is WakeState.WAITING
