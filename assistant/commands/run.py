@@ -96,6 +96,13 @@ def run(args: argparse.Namespace) -> int:
         log.warning("--fast only applies to --input; ignored")
     sink: Sink | None = None
     speech = None
+    if not args.no_speak:  # a Piper voice name that does not exist: now, not per answer
+        from ..tts import backend_name, voices_dir
+
+        if backend_name(cfg.tts) == "piper":
+            from ..tts.piper_backend import resolve_voice
+
+            resolve_voice(cfg.tts.voice, voices_dir(cfg.cache_path))
     if not args.no_speak and not args.out and not _have_loudspeaker(cfg):
         args.no_speak = True
     if not args.no_speak:  # a wrong device or voice fails now, not on the first answer
