@@ -44,7 +44,7 @@ fi
 # TORCH_SPEC overrides it (e.g. a CUDA build on a GPU desktop).
 echo "== installing ${TORCH_SPEC:-torch==2.13.0}"
 $PIP install -q "${TORCH_SPEC:-torch==2.13.0}"
-extras="neural,bundled-model,voice"
+extras="neural,bundled-model,voice,wake"
 [ "$mode" = "--test" ] && extras="test"
 echo "== installing the assistant [$extras]"
 $PIP install -q -e ".[$extras]"
