@@ -146,8 +146,9 @@ class Daemon:
     def _silence_began(self, event: SilenceBegan, realtime: bool) -> None:
         """Speculative recognition: start on the utterance so far while the hangover runs.
         If the silence completes, the answer is (nearly) ready; if speech resumes, the
-        result is dropped. The worker runs jobs in order, so at most one is wasted."""
-        if self.speculative and realtime:
+        result is dropped. The worker runs jobs in order, so at most one is wasted. While the
+        wake word has not been heard the utterance will be dropped: nothing to guess."""
+        if self.speculative and realtime and (self.wake is None or not self.wake.waiting):
             self._speculation = self._submit(self.pipeline.hear, event.audio)
             self._early = None
 
