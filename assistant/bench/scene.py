@@ -9,7 +9,7 @@ its own voice (target 0), and the time from the end of each question to the firs
 answer at the sink. ``Cue.wake`` is there for the wake-mode variant (questions with and without
 the wake word); the always-listening scene leaves it None.
 
-Used by ``assistant bench --room`` and ``tests/test_room.py``.
+Used by ``benchmarks/room.py`` and ``tests/test_room.py``; the score is in scene_report.py.
 """
 
 from __future__ import annotations
@@ -22,12 +22,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..audio.files import read_audio, write_wav
 from ..audio.types import Audio
 from .room import Room
+
+if TYPE_CHECKING:
+    from .scene_report import SceneReport
 
 RATE_HZ = 16000
 LOUD_DBFS = -40.0  # a frame this loud is sound (speech, an answer); scene noise is -50
@@ -101,10 +105,12 @@ def household(seconds: float, seed: int = 1) -> Audio:
 
 
 def build_scene(folder: Path, household_clips: Sequence[Path] = (), tv_repeats: int = 1,
-                wake_word: str | None = None) -> list[Cue]:
+                wake_word: str | None = None,
+                conversation: Sequence[str] = CONVERSATION) -> list[Cue]:
     """Write the scene's WAVs into ``folder``. ``household_clips``: real noise recordings
     (e.g. speech-dev's noise clips); none = synthesised. ``wake_word``: the wake-mode variant
-    (every other question starts with it)."""
+    (every other question starts with it). ``conversation``: the unrelated lines, spoken in
+    turn by two voices."""
     from ..spoken_set import speak
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -125,9 +131,9 @@ def build_scene(folder: Path, household_clips: Sequence[Path] = (), tv_repeats: 
     for clip in clips:
         add("household", clip, text="household", after_s=3.0)
     voices = ("en-gb", "en-us+f2")
-    for i, text in enumerate(CONVERSATION):
-        add("conversation", speak(text, voices[i % 2], 160), text=text, voice=voices[i % 2],
-            after_s=2.0)
+    for i, text in enumerate(conversation):
+        voice = voices[i % 2]
+        add("conversation", speak(text, voice, 160), text=text, voice=voice, after_s=2.0)
     tv = speak(TV, "en-us+m1", 170)
     tv = Audio(np.concatenate([tv.samples] * tv_repeats), RATE_HZ)
     add("tv", tv, text="tv", voice="en-us+m1", after_s=3.0)
@@ -247,71 +253,21 @@ def _measure_delays(results: list[CueResult], rec: np.ndarray) -> None:
         r.answer_delay_s = None if sound is None else sound - q_end
 
 
-@dataclass
-class SceneReport:
-    questions: int
-    right: int
-    noise_cues: int
-    noise_replies: int
-    unrelated_cues: int  # conversation lines and the TV
-    unrelated_replies: int
-    unrelated_utterances: int  # what the assistant heard of them (each a chance to reply)
-    self_replies: int
-    delays_s: list[float]
-
-    def lines(self) -> list[str]:
-        d = sorted(self.delays_s)
-        delay = (f"median {d[len(d) // 2]:.2f} s, max {d[-1]:.2f} s (n={len(d)})" if d
-                 else "none measured")
-        return [f"right answers:                 {self.right}/{self.questions}",
-                f"spoken replies to noise:       {self.noise_replies} "
-                f"(of {self.noise_cues} noise cues)",
-                f"replies to unrelated speech:   {self.unrelated_replies} "
-                f"(of {self.unrelated_cues} cues, {self.unrelated_utterances} utterances)",
-                f"replies to its own voice:      {self.self_replies}",
-                f"question end -> answer sound:  {delay}"]
-
-
-def score(results: Sequence[CueResult], right_question: dict[str, set[str]]) -> SceneReport:
-    """``right_question``: for each asked text, the knowledge-base phrasings that count as
-    the right match."""
-    q = [r for r in results if r.cue.kind == "question"]
-    right = sum(1 for r in q if r.spoken and r.spoken[0].get("question")
-                in right_question.get(r.cue.text, set()))
-    noise_r = [r for r in results if r.cue.kind in ("noise", "household")]
-    unrelated = [r for r in results if r.cue.kind in ("conversation", "tv")]
-    # a reply beyond the first for one cue came from hearing its own answer
-    self_replies = sum(max(0, len(r.spoken) - 1) for r in q)
-    return SceneReport(len(q), right, len(noise_r), sum(len(r.spoken) for r in noise_r),
-                       len(unrelated), sum(len(r.spoken) for r in unrelated),
-                       sum(len(r.exchanges) for r in unrelated), self_replies,
-                       [r.answer_delay_s for r in q if r.answer_delay_s is not None])
-
-
-def right_questions(qa: Path) -> dict[str, set[str]]:
-    """Each scene question -> the phrasings of its knowledge-base entry (normalised text)."""
-    from ..kb.knowledge import load_kb
-
-    kb = load_kb(qa)
-    out: dict[str, set[str]] = {}
-    for text, _voice in QUESTIONS:
-        for entry in kb.entries:
-            norm = {"".join(c for c in p.lower() if c.isalnum() or c == " "): p
-                    for p in entry.questions}
-            if text in norm:
-                out[text] = set(entry.questions)
-    return out
-
-
 def run_room_scene(folder: Path, qa: Path, household_clips: Sequence[Path] = (),
-                   config_extra: str = "", tv_repeats: int = 1) -> SceneReport:
+                   config_extra: str = "", tv_repeats: int = 1, wake_word: str | None = None,
+                   conversation: Sequence[str] = CONVERSATION) -> SceneReport:
     """The whole thing: a private room, the scene, `assistant run --asr pocketsphinx` with
-    the bundled MiniLM speaking into the room; RoomError when the room cannot be built."""
+    the bundled MiniLM speaking into the room; RoomError when the room cannot be built.
+    ``wake_word``: wake mode (every other question starts with the word, the others must go
+    unanswered; no follow-up window, so each question stands alone)."""
     folder.mkdir(parents=True, exist_ok=True)
-    cues = build_scene(folder / "scene", household_clips, tv_repeats)
+    cues = build_scene(folder / "scene", household_clips, tv_repeats, wake_word, conversation)
     config = folder / "config.yaml"
+    wake = (f"wake:\n  enabled: true\n  word: {wake_word}\n  follow_up_s: 0\n"
+            if wake_word else "")
     config.write_text(f"qa_file: {qa}\ncache_dir: {folder / 'cache'}\n"
-                      "asr:\n  backend: pocketsphinx\n" + config_extra, encoding="utf-8")
+                      "asr:\n  backend: pocketsphinx\n" + wake + config_extra,
+                      encoding="utf-8")
     with Room.start() as room:
         assistant = LiveAssistant(room, folder, config)
         try:
@@ -323,4 +279,6 @@ def run_room_scene(folder: Path, qa: Path, household_clips: Sequence[Path] = (),
         [{"kind": r.cue.kind, "text": r.cue.text, "voice": r.cue.voice, "start_s": r.start_s,
           "end_s": r.end_s, "answer_delay_s": r.answer_delay_s, "exchanges": r.exchanges}
          for r in results], indent=1), encoding="utf-8")
+    from .scene_report import right_questions, score
+
     return score(results, right_questions(qa))
