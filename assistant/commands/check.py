@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         from ..vad.silero import model_path
 
         print(f"vad:        silero, threshold {cfg.vad.silero_threshold}: {model_path()}")
-    backend = resolve_backend(cfg.asr)
+    backend = resolve_backend(cfg.asr, cfg.cache_path)
     a = cfg.asr
     onnx = a.runtime == "onnx" and a.device == "cpu"
     detail = (f"{a.model}, {'ONNX Runtime ' + a.quantize if onnx else 'torch ' + a.device}"
