@@ -131,7 +131,8 @@ def convert(cfg: Any) -> list[str]:
 
         how = speech_onnx(a, cfg.cache_path)
         Wav2Vec2OnnxRecognizer.load(a, cfg.cache_path)
-        lines.append(f"speech model: ready for ONNX Runtime {a.quantize}, {how} "
+        weights = "fp32" if a.quantize == "none" else a.quantize
+        lines.append(f"speech model: ready for ONNX Runtime {weights}, {how} "
                      f"(cache: {cfg.cache_path})")
     return lines
 
