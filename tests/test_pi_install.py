@@ -78,6 +78,8 @@ def test_wav2vec2_runs_without_torch_after_download_installs_an_onnx_export(
         assert "imported: []" in done.stderr, (argv, done.stderr[-500:])
         return done
 
+    warning = "wav2vec2 has no ONNX model in cache_dir and torch is not installed"
+    assert warning in assistant("check").stdout
     before = assistant("transcribe", str(wav))
     assert before.returncode == 2 and "Traceback" not in before.stderr
     assert "error[asr:onnx-missing]" in before.stderr and "`assistant download`" in before.stderr
@@ -87,6 +89,7 @@ def test_wav2vec2_runs_without_torch_after_download_installs_an_onnx_export(
     assert f"speech model: ready for ONNX Runtime int8, from the export " \
         f"{tiny_wav2vec2_export}" in done.stdout, done.stdout
     assert list((tmp_path / "cache" / "onnx").glob("*/model.onnx"))
+    assert warning not in assistant("check").stdout
 
     done = assistant("transcribe", "--asr", "auto", str(wav))
     assert done.returncode == 0, done.stderr[-500:]

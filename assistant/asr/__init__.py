@@ -46,7 +46,7 @@ def wav2vec2_available(cfg: AsrConfig, cache_dir: Path | None = None) -> tuple[b
     (without torch) its ONNX model already in ``cache_dir`` (`assistant download`)."""
     for pkg in ("torch", "transformers"):
         if importlib.util.find_spec(pkg) is None:
-            if _onnx_ready(cfg, cache_dir):
+            if onnx_ready(cfg, cache_dir):
                 return True, ""
             return False, f"the Python package '{pkg}' is not installed"
     from .wav2vec2 import weights_on_disk
@@ -56,7 +56,7 @@ def wav2vec2_available(cfg: AsrConfig, cache_dir: Path | None = None) -> tuple[b
     return True, ""
 
 
-def _onnx_ready(cfg: AsrConfig, cache_dir: Path | None) -> bool:
+def onnx_ready(cfg: AsrConfig, cache_dir: Path | None) -> bool:
     """The ONNX runtime is configured and installed and the model's ONNX file is cached."""
     if cache_dir is None or cfg.runtime != "onnx" or cfg.device != "cpu" or \
             importlib.util.find_spec("onnxruntime") is None:
