@@ -111,6 +111,11 @@ class AsrConfig:
         "trigram model of the phrasings so a paraphrase can reach the matcher) or trigram "
         "(the trigram model only). docs/paraphrases.md has the measurements.",
         choices=("grammar", "hybrid", "trigram"))
+    onnx_export: str = _f(
+        "auto", "A ready ONNX export of asr.model (a Hugging Face id or a local folder with "
+        "onnx/model.onnx) that `assistant download` installs where torch is not installed to "
+        "convert the model (a Raspberry Pi); auto = Xenova/wav2vec2-base-960h for the default "
+        "model, none for others; none = never.")
 
 
 @dataclass(frozen=True)

@@ -138,3 +138,23 @@ def build_tiny_wav2vec2(folder: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_wav2vec2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_wav2vec2(tmp_path_factory.mktemp("tiny-wav2vec2"))
+
+
+def build_hub_export(model: Path, folder: Path) -> Path:
+    """A folder laid out like a hub repository of a community ONNX export of ``model``
+    (Xenova/wav2vec2-base-960h): onnx/model.onnx and the model's JSON files, no weights.
+    Stands in for the hub, which tests cannot reach."""
+    import shutil
+
+    from assistant.asr.wav2vec2_onnx import _export
+
+    (folder / "onnx").mkdir(parents=True, exist_ok=True)
+    _export(model, folder / "onnx" / "model.onnx")
+    for name in model.glob("*.json"):
+        shutil.copy(name, folder / name.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_wav2vec2_export(tiny_wav2vec2: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_hub_export(tiny_wav2vec2, tmp_path_factory.mktemp("hub-export"))

@@ -5,6 +5,7 @@ any attempt). Costs a venv and a pip install (~90 s from pip's cache; PyPI is re
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,6 +54,49 @@ def test_a_pi_install_answers_a_spoken_question_without_torch(
             assert done.returncode == 0, (argv, done.stderr[-500:])
         if argv[0] == "answer":
             assert "Kathmandu" in done.stdout, done.stdout
+
+
+def test_wav2vec2_runs_without_torch_after_download_installs_an_onnx_export(
+        pi_venv: Path, tiny_wav2vec2: Path, tiny_wav2vec2_export: Path, speak: object,
+        tmp_path: Path) -> None:
+    """The hub is out of reach here: a folder laid out like Xenova/wav2vec2-base-960h (built
+    with torch in this process) is asr.onnx_export. Before the download the no-torch venv
+    says to run it; `assistant download` installs the export; then auto picks wav2vec2 and
+    it transcribes and answers, never importing torch. The tiny model's words are noise."""
+    wav = speak("where do you live")  # type: ignore[operator]
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps({  # JSON is YAML
+        "asr": {"backend": "wav2vec2", "model": str(tiny_wav2vec2),
+                "onnx_export": str(tiny_wav2vec2_export), "threads": 1},
+        "cache_dir": str(tmp_path / "cache"), "qa_file": str(REPO / "qa.yaml")}))
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+
+    def assistant(*argv: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(pi_venv), "-c", GUARD, *argv, "--config", str(config)],
+                              capture_output=True, text=True, env=env, cwd=tmp_path,
+                              timeout=300)
+        assert "imported: []" in done.stderr, (argv, done.stderr[-500:])
+        return done
+
+    warning = "wav2vec2 has no ONNX model in cache_dir and torch is not installed"
+    assert warning in assistant("check").stdout
+    before = assistant("transcribe", str(wav))
+    assert before.returncode == 2 and "Traceback" not in before.stderr
+    assert "error[asr:onnx-missing]" in before.stderr and "`assistant download`" in before.stderr
+
+    done = assistant("download")
+    assert done.returncode == 0, done.stderr[-500:]
+    assert f"speech model: ready for ONNX Runtime int8, from the export " \
+        f"{tiny_wav2vec2_export}" in done.stdout, done.stdout
+    assert list((tmp_path / "cache" / "onnx").glob("*/model.onnx"))
+    assert warning not in assistant("check").stdout
+
+    done = assistant("transcribe", "--asr", "auto", str(wav))
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "recognizer: wav2vec2" in done.stderr  # auto: the installed model, not pocketsphinx
+    done = assistant("answer", "--json", str(wav))
+    assert done.returncode == 0, done.stderr[-500:]
+    assert isinstance(json.loads(done.stdout)["transcript"], str), done.stdout
 
 
 if __name__ == "__main__":

@@ -41,10 +41,13 @@ class Recognizer(Protocol):
         ...
 
 
-def wav2vec2_available(cfg: AsrConfig) -> tuple[bool, str]:
-    """Whether the wav2vec2 backend can load without a network: packages and weights."""
+def wav2vec2_available(cfg: AsrConfig, cache_dir: Path | None = None) -> tuple[bool, str]:
+    """Whether the wav2vec2 backend can load without a network: packages and weights, or
+    (without torch) its ONNX model already in ``cache_dir`` (`assistant download`)."""
     for pkg in ("torch", "transformers"):
         if importlib.util.find_spec(pkg) is None:
+            if onnx_ready(cfg, cache_dir):
+                return True, ""
             return False, f"the Python package '{pkg}' is not installed"
     from .wav2vec2 import weights_on_disk
 
@@ -53,10 +56,25 @@ def wav2vec2_available(cfg: AsrConfig) -> tuple[bool, str]:
     return True, ""
 
 
-def resolve_backend(cfg: AsrConfig) -> str:
+def onnx_ready(cfg: AsrConfig, cache_dir: Path | None) -> bool:
+    """The ONNX runtime is configured and installed and the model's ONNX file is cached."""
+    if cache_dir is None or cfg.runtime != "onnx" or cfg.device != "cpu" or \
+            importlib.util.find_spec("onnxruntime") is None:
+        return False
+    from ..model_files import local_folder
+    from .wav2vec2 import WEIGHTS
+    from .wav2vec2_onnx import onnx_path
+
+    folder = local_folder(cfg.model, (WEIGHTS,))
+    return folder is not None and onnx_path(folder, cache_dir, cfg.quantize).is_file()
+
+
+def resolve_backend(cfg: AsrConfig, cache_dir: Path | None = None) -> str:
+    """``asr.backend`` with auto resolved; ``cache_dir`` lets auto see a downloaded ONNX model
+    on a machine without torch."""
     if cfg.backend != "auto":
         return cfg.backend
-    ok, why = wav2vec2_available(cfg)
+    ok, why = wav2vec2_available(cfg, cache_dir)
     if ok:
         return "wav2vec2"
     log.info("asr.backend auto: using pocketsphinx because %s (run `assistant download` to "
@@ -67,7 +85,10 @@ def resolve_backend(cfg: AsrConfig) -> str:
 def load_recognizer(cfg: AsrConfig, phrases: Sequence[str] = (),
                     cache_dir: Path | None = None) -> Recognizer:
     """Build the configured backend and adapt it to ``phrases`` (the knowledge base)."""
-    name = resolve_backend(cfg)
+    from ..config import Config
+
+    cache_dir = cache_dir or Config().cache_path
+    name = resolve_backend(cfg, cache_dir)
     recognizer: Recognizer
     if name == "wav2vec2":
         # ONNX Runtime on the CPU (torch only to build its cached model once); CUDA uses torch.
@@ -78,10 +99,9 @@ def load_recognizer(cfg: AsrConfig, phrases: Sequence[str] = (),
                                "neural extra (see README) or set asr.backend: pocketsphinx",
                                code="missing-package")
         if onnx:
-            from ..config import Config
             from .wav2vec2_onnx import Wav2Vec2OnnxRecognizer
 
-            recognizer = Wav2Vec2OnnxRecognizer.load(cfg, cache_dir or Config().cache_path)
+            recognizer = Wav2Vec2OnnxRecognizer.load(cfg, cache_dir)
         else:
             from .wav2vec2 import Wav2Vec2Recognizer
 

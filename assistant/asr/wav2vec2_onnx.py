@@ -11,6 +11,7 @@ vocabulary comes from the tokenizer's JSON files. Start-up is then ~0.6 s instea
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,11 @@ def model_folder(model: str) -> Path:
 def onnx_path(folder: Path, cache_dir: Path, quantize: str) -> Path:
     key = cache_key(folder, WEIGHTS, {"quantize": quantize, "opset": OPSET, "recipe": RECIPE})
     return cache_dir / "onnx" / key / "model.onnx"
+
+
+def converts_here() -> bool:
+    """Whether this machine can convert the model itself (torch, transformers and onnx)."""
+    return all(importlib.util.find_spec(p) is not None for p in ("torch", "transformers", "onnx"))
 
 
 def build_onnx(folder: Path, target: Path, quantize: str) -> None:
@@ -169,6 +175,11 @@ class Wav2Vec2OnnxRecognizer(CtcTranscriber):
         vocab, blank, delimiter = read_vocab(folder)
         path = onnx_path(folder, cache_dir, cfg.quantize)
         if not path.is_file():
+            if not converts_here():
+                raise AsrError(f"no ONNX model of {cfg.model} ({cfg.quantize}) in {cache_dir}, "
+                               "and torch is not installed to convert it; run `assistant "
+                               "download` (it fetches a ready ONNX export), or install torch "
+                               "(the neural extra)", code="onnx-missing")
             build_onnx(folder, path, cfg.quantize)
         session = open_session(path, cfg.threads, AsrError)
         recognizer = cls(session, vocab, blank, delimiter, reads_normalized(folder))

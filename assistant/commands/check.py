@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..asr import resolve_backend
+    from ..asr import onnx_ready, resolve_backend
     from ..kb.embed import bundled_model_dir
     from ..kb.knowledge import load_kb
     from ..vad import segmenter_settings
@@ -50,12 +50,18 @@ def run(args: argparse.Namespace) -> int:
         from ..vad.silero import model_path
 
         print(f"vad:        silero, threshold {cfg.vad.silero_threshold}: {model_path()}")
-    backend = resolve_backend(cfg.asr)
+    backend = resolve_backend(cfg.asr, cfg.cache_path)
     a = cfg.asr
     onnx = a.runtime == "onnx" and a.device == "cpu"
     detail = (f"{a.model}, {'ONNX Runtime ' + a.quantize if onnx else 'torch ' + a.device}"
               if backend == "wav2vec2" else "bundled US-English model")
     print(f"recognizer: {backend} ({detail}){' [auto]' if cfg.asr.backend == 'auto' else ''}")
+    if backend == "wav2vec2" and onnx and not onnx_ready(a, cfg.cache_path):
+        from ..asr.wav2vec2_onnx import converts_here
+
+        if not converts_here():  # `run` would stop with asr:onnx-missing
+            print("warning:    wav2vec2 has no ONNX model in cache_dir and torch is not "
+                  "installed to convert it: run `assistant download`")
     if backend == "pocketsphinx":
         from ..asr.pocketsphinx import missing_words
 

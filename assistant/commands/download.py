@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import AssistantError
+from ..errors import AsrError, AssistantError
 from .common import add_command, config_from_args
 
 # Only what loading needs: configs, tokenizers, safetensors weights (never pickles or code).
@@ -18,7 +18,9 @@ def register(sub: Any) -> None:
                 description="Download the wav2vec2 speech model (asr.model) and the sentence "
                 "model (matcher.model) into the Hugging Face cache (~/.cache/huggingface, or "
                 "$HF_HOME), with progress, then convert both for ONNX Runtime (the CPU "
-                "default) into cache_dir so the first start is as quick as every other; a Piper "
+                "default) into cache_dir so the first start is as quick as every other (without "
+                "torch, e.g. on a Raspberry Pi, the ready ONNX export asr.onnx_export is "
+                "fetched and installed instead of converting wav2vec2); a Piper "
                 "voice named by tts.voice (e.g. en_US-lessac-medium) goes into "
                 "cache_dir/piper-voices. Run it once while online; afterwards everything runs "
                 "offline. Local folders and the bundled MiniLM package and joe voice need no "
@@ -27,21 +29,31 @@ def register(sub: Any) -> None:
                    "hub, waiting at most SECONDS; when it does not answer, say in one line that "
                    "pocketsphinx is used until `assistant download` is run, and exit 0 (the "
                    "set-up script uses this, so it also succeeds offline)")
+    p.add_argument("--verify", action="store_true", help="also fetch the ready ONNX export of "
+                   "the speech model (asr.onnx_export) and compare its logits with the torch "
+                   "model's on test signals; exit 2 when they differ (needs torch)")
 
 
 def fetch(model: str, what: str) -> str:
-    from huggingface_hub import snapshot_download
-
     if Path(model).expanduser().is_dir():
         return f"{what}: {model} is a local folder, nothing to download"
+    return f"{what}: {model} -> {snapshot(model, ALLOW, what)}"
+
+
+def snapshot(model: str, patterns: list[str], what: str) -> Path:
+    """The hub cache's folder of ``model`` (those of its files matching ``patterns``),
+    downloaded with progress unless already there; a local folder is itself."""
+    if Path(model).expanduser().is_dir():
+        return Path(model).expanduser()
+    from huggingface_hub import snapshot_download
+
     try:
-        path = snapshot_download(repo_id=model, allow_patterns=ALLOW)
+        return Path(snapshot_download(repo_id=model, allow_patterns=patterns))
     except Exception as exc:  # network, unknown id, offline mode: all one line for the user
         raise AssistantError(f"cannot download {what} {model!r} ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); check the "
                              "model id and the network, and that HF_HUB_OFFLINE is not set",
                              code="download") from None
-    return f"{what}: {model} -> {path}"
 
 
 def hub_reachable(timeout_s: float) -> bool:
@@ -79,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     print(fetch_voice(cfg))
     for line in convert(cfg):
         print(line)
+    if args.verify:
+        print(verify_export(cfg))
     return 0
 
 
@@ -115,7 +129,57 @@ def convert(cfg: Any) -> list[str]:
             weights_on_disk(a.model):
         from ..asr.wav2vec2_onnx import Wav2Vec2OnnxRecognizer
 
+        how = speech_onnx(a, cfg.cache_path)
         Wav2Vec2OnnxRecognizer.load(a, cfg.cache_path)
-        lines.append(f"speech model: ready for ONNX Runtime {a.quantize} "
+        weights = "fp32" if a.quantize == "none" else a.quantize
+        lines.append(f"speech model: ready for ONNX Runtime {weights}, {how} "
                      f"(cache: {cfg.cache_path})")
     return lines
+
+
+def speech_onnx(a: Any, cache_dir: Path) -> str:
+    """Without torch, install the ONNX export (asr.onnx_export) where the recognizer looks;
+    with torch the recognizer converts the model itself. Says which happened."""
+    from ..asr.wav2vec2_export import ALLOW as EXPORT_FILES
+    from ..asr.wav2vec2_export import export_id, install_export
+    from ..asr.wav2vec2_onnx import converts_here, model_folder, onnx_path
+
+    folder = model_folder(a.model)
+    target = onnx_path(folder, cache_dir, a.quantize)
+    if target.is_file():
+        return "already in the cache"
+    if converts_here():
+        return "converted here"
+    name = export_id(a)
+    if name is None:
+        raise AsrError(f"torch is not installed to convert {a.model} to ONNX, and no ready "
+                       "export of it is known; set asr.onnx_export to a hub id or folder with "
+                       "onnx/model.onnx, install torch (the neural extra), or set asr.backend: "
+                       "pocketsphinx", code="onnx-missing")
+    install_export(snapshot(name, EXPORT_FILES, "ONNX export"), folder, target, a.quantize, name)
+    return f"from the export {name}"
+
+
+def verify_export(cfg: Any) -> str:
+    """--verify: the export's logits against the torch model's (both must be here)."""
+    from ..asr.wav2vec2_export import ALLOW as EXPORT_FILES
+    from ..asr.wav2vec2_export import EXPORT_FILE, VERIFY_TOLERANCE, check_export, export_id, verify
+    from ..asr.wav2vec2_onnx import converts_here, model_folder
+
+    a = cfg.asr
+    name = export_id(a)
+    if name is None:
+        raise AsrError(f"--verify: no ONNX export is known for {a.model}; set asr.onnx_export",
+                       code="onnx-export")
+    if not converts_here():
+        raise AsrError("--verify runs the model on torch: install torch (the neural extra)",
+                       code="missing-package")
+    folder = model_folder(a.model)
+    graph = check_export(snapshot(name, EXPORT_FILES, "ONNX export"), folder, name)
+    diff, same = verify(folder, graph)
+    line = (f"the export {name} ({EXPORT_FILE}) against torch: max logit difference "
+            f"{diff:.2g} of the logit range, same best token in {same:.1%} of frames")
+    if diff > VERIFY_TOLERANCE or same < 0.99:
+        raise AsrError(f"{line}: it is not this model; set asr.onnx_export to an export of "
+                       f"{a.model}", code="onnx-verify")
+    return line + ": it matches"

@@ -46,7 +46,7 @@ class Engine:
         self._slots: asyncio.Semaphore | None = None
         from ..asr import resolve_backend
 
-        self.recognizer_name = resolve_backend(cfg.asr)  # cheap: named in `info` at once
+        self.recognizer_name = resolve_backend(cfg.asr, cfg.cache_path)  # cheap: named in info
 
     # --- loading ---------------------------------------------------------------------------
     def start_loading(self, loop: asyncio.AbstractEventLoop) -> None:
