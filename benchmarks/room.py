@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/room.py [--out DIR] [--noise CLIP.wav ...] [--tv-repeats N]
                                         [--long-conversation] [--wake alexa]
+                                        [--question-voice espeak|piper]
 
 --noise takes real household recordings (e.g. /work/shared/datasets/speech-dev's
 nonspeech__*.wav); without it the household noise is synthesised. --long-conversation plays
@@ -65,12 +66,15 @@ def main() -> int:
     p.add_argument("--long-conversation", action="store_true",
                    help="30 unrelated lines instead of 4")
     p.add_argument("--wake", metavar="WORD", help="wake mode with this wake word (e.g. alexa)")
+    p.add_argument("--question-voice", choices=("espeak", "piper"), default="espeak",
+                   help="six espeak-ng voices (default) or the bundled Piper voice")
     args = p.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="room-scene-"))
     try:
         report = run_room_scene(
             out, args.qa.resolve(), args.noise, args.config_extra, args.tv_repeats, args.wake,
-            LONG_CONVERSATION if args.long_conversation else CONVERSATION)
+            LONG_CONVERSATION if args.long_conversation else CONVERSATION,
+            None if args.question_voice == "espeak" else args.question_voice)
     except RoomError as exc:
         print(f"error[bench:room]: {exc}")
         return 2

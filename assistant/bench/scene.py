@@ -106,11 +106,13 @@ def household(seconds: float, seed: int = 1) -> Audio:
 
 def build_scene(folder: Path, household_clips: Sequence[Path] = (), tv_repeats: int = 1,
                 wake_word: str | None = None,
-                conversation: Sequence[str] = CONVERSATION) -> list[Cue]:
+                conversation: Sequence[str] = CONVERSATION,
+                question_voice: str | None = None) -> list[Cue]:
     """Write the scene's WAVs into ``folder``. ``household_clips``: real noise recordings
     (e.g. speech-dev's noise clips); none = synthesised. ``wake_word``: the wake-mode variant
     (every other question starts with it). ``conversation``: the unrelated lines, spoken in
-    turn by two voices."""
+    turn by two voices. ``question_voice`` "piper": every question in the bundled Piper voice
+    instead of six espeak-ng voices (microWakeWord misses some words in espeak-ng's voice)."""
     from ..spoken_set import speak
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -123,7 +125,11 @@ def build_scene(folder: Path, household_clips: Sequence[Path] = (), tv_repeats: 
     for i, (text, voice) in enumerate(QUESTIONS):
         wake = None if wake_word is None else i % 2 == 0
         said = f"{wake_word}, {text}" if wake else text
-        add("question", speak(said, voice, 150), text=text, voice=voice, wake=wake)
+        if question_voice == "piper":
+            voice, audio = "piper", _piper(said)
+        else:
+            audio = speak(said, voice, 150)
+        add("question", audio, text=text, voice=voice, wake=wake)
         if i in (1, 3):  # quiet stationary noise right after speech: what held utterances open
             add("noise", noise("white" if i == 1 else "brown", 4.0, seed=i), text="white"
                 if i == 1 else "brown", after_s=3.0)
@@ -138,6 +144,16 @@ def build_scene(folder: Path, household_clips: Sequence[Path] = (), tv_repeats: 
     tv = Audio(np.concatenate([tv.samples] * tv_repeats), RATE_HZ)
     add("tv", tv, text="tv", voice="en-us+m1", after_s=3.0)
     return cues
+
+
+def _piper(text: str) -> Audio:
+    from ..audio.types import to_pipeline
+    from ..config import TtsConfig
+    from ..tts import load_synthesizer
+
+    audio = load_synthesizer(TtsConfig(backend="piper")).synthesize(text)
+    quiet = np.zeros(int(0.3 * audio.rate_hz), np.int16)
+    return to_pipeline(np.concatenate([quiet, audio.samples, quiet]), audio.rate_hz)
 
 
 def _speech_span(audio: Audio) -> tuple[float, float]:
@@ -255,13 +271,15 @@ def _measure_delays(results: list[CueResult], rec: np.ndarray) -> None:
 
 def run_room_scene(folder: Path, qa: Path, household_clips: Sequence[Path] = (),
                    config_extra: str = "", tv_repeats: int = 1, wake_word: str | None = None,
-                   conversation: Sequence[str] = CONVERSATION) -> SceneReport:
+                   conversation: Sequence[str] = CONVERSATION,
+                   question_voice: str | None = None) -> SceneReport:
     """The whole thing: a private room, the scene, `assistant run --asr pocketsphinx` with
     the bundled MiniLM speaking into the room; RoomError when the room cannot be built.
     ``wake_word``: wake mode (every other question starts with the word, the others must go
     unanswered; no follow-up window, so each question stands alone)."""
     folder.mkdir(parents=True, exist_ok=True)
-    cues = build_scene(folder / "scene", household_clips, tv_repeats, wake_word, conversation)
+    cues = build_scene(folder / "scene", household_clips, tv_repeats, wake_word, conversation,
+                       question_voice)
     config = folder / "config.yaml"
     wake = (f"wake:\n  enabled: true\n  word: {wake_word}\n  follow_up_s: 0\n"
             if wake_word else "")
