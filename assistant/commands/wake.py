@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 from .common import add_command, config_from_args
@@ -10,13 +11,18 @@ from .common import add_command, config_from_args
 
 def register(sub: Any) -> None:
     p = add_command(sub, "wake", "print wake word detections in audio files (tuning)", run,
-                    description="Run the configured wake word detector (wake.word, "
-                    "wake.threshold; it need not be enabled) over audio files and print each "
+                    description="Run the configured wake word detector (wake.word and "
+                    "wake.threshold, or wake.phrase and wake.phrase_threshold; it need not be "
+                    "enabled) over audio files and print each "
                     "detection as FILE TIME_S SCORE, to tune the threshold on your own "
                     "recordings. The files are fed in 30 ms blocks, as from the microphone.")
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files (any rate/channels)")
     p.add_argument("--word", help="wake word or model .json file instead of wake.word")
     p.add_argument("--threshold", type=float, help="instead of wake.threshold (0-1)")
+    p.add_argument("--phrase", help="a custom wake phrase instead of wake.phrase (pocketsphinx)")
+    p.add_argument("--phrase-threshold", type=float,
+                   help="instead of wake.phrase_threshold (e.g. 1e-30; smaller wakes more "
+                   "easily)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,9 +32,13 @@ def run(args: argparse.Namespace) -> int:
     from ..wake import build_detector
 
     cfg = config_from_args(args)
-    over = {k: v for k, v in (("word", args.word), ("threshold", args.threshold)) if v is not None}
+    over = {k: v for k, v in (("word", args.word), ("threshold", args.threshold),
+                              ("phrase", args.phrase),
+                              ("phrase_threshold", args.phrase_threshold)) if v is not None}
     if over:
         cfg = with_overrides(cfg, wake=over)
+    if args.word and not args.phrase:  # --word: the microWakeWord model, not wake.phrase
+        cfg = dataclasses.replace(cfg, wake=dataclasses.replace(cfg.wake, phrase=None))
     detector = build_detector(cfg.wake)
     for path in args.files:
         audio = read_audio(path)
@@ -39,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
                                             timestamp_ms=1000.0 * i / audio.rate_hz)):
                 print(f"{path}\t{d.time_ms / 1000:.2f}s\t{d.word}\t{d.score:.3f}")
                 found += 1
+        for d in detector.flush():
+            print(f"{path}\t{d.time_ms / 1000:.2f}s\t{d.word}\t{d.score:.3f}")
+            found += 1
         if not found:
             print(f"{path}\t-\tnot detected")
     return 0
