@@ -16,7 +16,7 @@ Generic over the frame type, so its tests need no audio.
 from __future__ import annotations
 
 from collections import deque
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -57,3 +57,19 @@ class VoiceGate(Generic[T]):
     def reset(self) -> None:
         self._pre.clear()
         self.open, self._quiet = False, 0
+
+
+def detect_in(audio: Any, detector: Any, vad: Any, frame_ms: int = 30,
+              gated: bool = True) -> list[Any]:
+    """The detections in a whole recording (16 kHz Audio), fed in VAD frames through the gate
+    as the daemon feeds the microphone (the web page checks uploads with it)."""
+    from ..audio.types import Audio
+    from ..vad.webrtc import Framer
+
+    gate: VoiceGate[Audio] = VoiceGate(frame_ms, enabled=gated)
+    detector.reset()
+    found: list[Any] = []
+    for frame in Framer(frame_ms).push(audio):
+        for piece in gate.push(frame, vad.is_speech(frame)):
+            found += detector.process(piece)
+    return found + detector.flush()
