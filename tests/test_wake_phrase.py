@@ -119,3 +119,14 @@ def test_run_answers_after_the_phrase_only(tmp_path: Path, repo_config: Path,
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(rows) == 1, rows  # "what is your name" never reached the recognizer
     assert "live" in json.dumps(rows[0]), rows
+
+
+def test_wake_command_tries_a_phrase(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_wav(tmp_path / "two.wav", join_with_silence(
+        [espeak_audio("hey echo, what is your name"), espeak_audio("where do you live")],
+        gap_s=2.0))
+    assert main(["wake", "--phrase", "hey echo", "--phrase-threshold", "1e-35",
+                 str(path)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "\they echo\t" in lines[0]
+    assert 0.5 < float(lines[0].split("\t")[1].rstrip("s")) < 1.6  # the first clip's phrase
