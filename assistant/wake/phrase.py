@@ -137,8 +137,8 @@ class PhraseDetector:
     def _warm_up(self, audio: Audio) -> list[Detection]:
         assert self._warm is not None
         self._warm.append(audio)
-        while self._warm[-1].end_ms - self._warm[0].timestamp_ms > WARM_HOLD_MS:
-            self._warm.pop(0)  # quiet start-up audio: too old to wait for
+        while sum(a.duration_s for a in self._warm) * 1000 > WARM_HOLD_MS:
+            self._warm.pop(0)  # quiet start-up audio (ungated): too old to wait for
         if sum(a.duration_s for a in self._warm if _loud(a)) * 1000 < WARM_MS:
             return []
         held, self._warm = self._warm, None
