@@ -135,3 +135,15 @@ def test_wake_command_tries_a_phrase(tmp_path: Path, capsys: pytest.CaptureFixtu
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and "\they echo\t" in lines[0]
     assert 0.5 < float(lines[0].split("\t")[1].rstrip("s")) < 1.6  # the first clip's phrase
+
+
+def test_a_quiet_start_does_not_hold_the_detector_back() -> None:
+    """Sound below the warm-up's loudness bar (a quiet microphone, ungated): after 4 s held,
+    the mean is taken on what is held and decoding goes live, instead of waiting forever."""
+    detector = PhraseDetector.load("hey echo", 1e-35)
+    quiet = (espeak_audio("where do you live").samples // 40).astype(np.int16)
+    samples = np.concatenate([quiet, np.zeros(16000, np.int16)] * 4)
+    assert len(samples) > 4 * 16000
+    for i in range(0, len(samples) - 479, 480):
+        detector.process(Audio(samples[i:i + 480], timestamp_ms=i / 16))
+    assert detector._warm is None  # nothing held back any more: every chunk is decoded

@@ -38,7 +38,7 @@ END_MARGIN_MS = 60.0
 # LOUD_DBFS (speech, not the silence before it), the mean is estimated on that sound with
 # WARM_PASSES feature-only passes (pocketsphinx blends each pass into the running mean),
 # then all of it is decoded. Only the first speech after start waits (at most WARM_HOLD_MS
-# is held); later utterances adapt the mean as they end.
+# of audio, then the mean is taken on what is held); later utterances adapt it as they end.
 WARM_MS = 1000.0
 WARM_HOLD_MS = 4000.0
 WARM_PASSES = 4
@@ -137,9 +137,9 @@ class PhraseDetector:
     def _warm_up(self, audio: Audio) -> list[Detection]:
         assert self._warm is not None
         self._warm.append(audio)
-        while sum(a.duration_s for a in self._warm) * 1000 > WARM_HOLD_MS:
-            self._warm.pop(0)  # quiet start-up audio (ungated): too old to wait for
-        if sum(a.duration_s for a in self._warm if _loud(a)) * 1000 < WARM_MS:
+        held_ms = sum(a.duration_s for a in self._warm) * 1000
+        loud_ms = sum(a.duration_s for a in self._warm if _loud(a)) * 1000
+        if loud_ms < WARM_MS and held_ms < WARM_HOLD_MS:  # a quiet microphone: wait no more
             return []
         held, self._warm = self._warm, None
         return self._warm_up_held(held)
