@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -203,6 +204,15 @@ class WakeConfig:
                             "word for this long; 0 = off.", lo=0, hi=60)
     earcon: bool = _f(True, "A short tone on the loudspeaker when the wake word is heard, "
                       "another when the question was not understood or never came.")
+    phrase: str | None = _f(None, "A custom wake phrase, no training needed (pocketsphinx "
+                            "keyphrase spotting), e.g. \"hey echo\"; its words must be in "
+                            "pocketsphinx's dictionary. null = use word.")
+    phrase_threshold: float = _f(1e-35, "pocketsphinx kws_threshold for phrase: larger "
+                                 "(1e-25) = fewer false wakes, more misses; smaller (1e-45) = "
+                                 "wakes more easily. Tune with `assistant wake FILE`.",
+                                 lo=1e-100, hi=1)
+    gate: bool = _f(True, "Run the wake word detector only around speech (webrtcvad's "
+                    "verdicts, 0.4 s pre-roll): idle listening stays nearly free.")
 
 
 @dataclass(frozen=True)
@@ -235,6 +245,9 @@ class Config:
             return Path(os.path.expanduser(self.cache_dir))
         xdg = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
         return Path(xdg) / "assistant"
+
+
+_YAML11_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 
 
 def _type_ok(value: Any, hint: Any) -> bool:
@@ -275,6 +288,8 @@ def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
         if dataclasses.is_dataclass(hint):
             values[name] = _build(hint, value, source, where)
             continue
+        if isinstance(value, str) and _type_ok(1.0, hint) and _YAML11_FLOAT.match(value):
+            value = float(value)  # PyYAML (YAML 1.1) reads 1e-35, without a dot, as a string
         if not _type_ok(value, hint):
             raise ConfigError(f"{source}: field '{where}' must be {_type_name(hint)}, got "
                               f"{value!r}", code="bad-type")

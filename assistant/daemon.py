@@ -189,7 +189,10 @@ class Daemon:
             if self.state in (State.LISTENING, State.WAITING_WAKE):
                 self._set_state(State.LISTENING)
         for frame in framer.push(chunk):
-            for event in self.segmenter.push(frame, self.vad.is_speech(frame)):
+            speech = self.vad.is_speech(frame)
+            if self.wake is not None:  # fed around speech only (wake/gate.py)
+                self.wake.frame(frame, speech)
+            for event in self.segmenter.push(frame, speech):
                 if isinstance(event, Started):
                     self._set_state(State.HEARING)
                 elif isinstance(event, SilenceBegan):

@@ -26,7 +26,7 @@ from assistant.tts import SpeechThread
 from tests.conftest import FixedRecognizer, espeak_audio, join_with_silence
 
 pytest.importorskip("gradio", reason="the web extra is not installed: pip install .[web]")
-from assistant.web.app import WebAssistant, build_app, launch  # noqa: E402
+from assistant.web.app import WakeCheck, WebAssistant, build_app, launch  # noqa: E402
 from assistant.web.map_plot import Mapper  # noqa: E402
 
 # gradio's own queue code trips pandas deprecation warnings that say nothing about this app
@@ -120,6 +120,29 @@ def test_handlers_explain_what_is_missing(pipeline: Pipeline, tmp_path: Path) ->
     assert shown.answer == ""
     off_topic = web.ask_text("what is the capital of peru")
     assert off_topic.answer == "Sorry, I don't know that yet." and "fallback" in off_topic.score
+
+
+def test_handlers_show_the_wake_word_and_check_recordings_for_it(
+        pipeline: Pipeline, tmp_path: Path) -> None:
+    """The page does not run the daemon: it says whether `assistant run` waits for a wake word
+    (which one), and checks a recording for it with the daemon's detector, gate and VAD."""
+    assert "Wake word: off" in WebAssistant(pipeline).wake_note()
+    cfg = with_overrides(load_config(None), wake={"enabled": True, "phrase": "hey echo"})
+    web = WebAssistant(pipeline, wake=WakeCheck(cfg))
+    assert 'the phrase "hey echo" (pocketsphinx keyphrase spotting' in web.wake_note()
+    woken = write_wav(tmp_path / "woken.wav", join_with_silence(
+        [espeak_audio("hey echo, where do you live")], gap_s=1.0, lead_s=1.0))
+    shown = web.ask_audio(str(woken))
+    assert shown.answer == KATHMANDU, shown.status
+    assert shown.status.startswith("Wake word hey echo heard at 1.")
+    ears = pipeline.recognizer
+    assert ears.heard[-1].timestamp_ms > 1000  # only the question after it was recognized
+    plain = write_wav(tmp_path / "plain.wav", join_with_silence(
+        [espeak_audio("where do you live")], gap_s=1.0))
+    shown = web.ask_audio(str(plain))
+    assert shown.answer == KATHMANDU
+    assert shown.status.startswith("No wake word (hey echo) heard: in the room the assistant "
+                                   "would stay silent")
 
 
 def test_client_asks_by_text_and_by_audio(server: str, question_wav: Path,

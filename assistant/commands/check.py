@@ -78,8 +78,11 @@ def run(args: argparse.Namespace) -> int:
         from ..wake import build_detector
 
         detector = build_detector(cfg.wake)  # a bad name or model file: one line, exit 2
-        print(f"wake word:  {cfg.wake.word} (threshold {detector.threshold}), timeout "
-              f"{cfg.wake.timeout_s}s, follow-up {cfg.wake.follow_up_s}s")
+        kind = (f"phrase {detector.word!r} (pocketsphinx" if cfg.wake.phrase is not None
+                else f"{cfg.wake.word} (microWakeWord")
+        print(f"wake word:  {kind}, threshold {detector.threshold:g}), timeout "
+              f"{cfg.wake.timeout_s}s, follow-up {cfg.wake.follow_up_s}s, "
+              f"{'gated by voice activity' if cfg.wake.gate else 'every frame'}")
     else:
         print("wake word:  off (every utterance is a question)")
     if not args.no_models:

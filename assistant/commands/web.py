@@ -41,7 +41,13 @@ def run(args: argparse.Namespace) -> int:
     answerer = build_answerer(cfg)
     recognizer = build_recognizer(cfg, answerer.kb.questions)
     speech = None if args.no_speak else SpeechThread(cfg.tts, cfg.cache_path)
-    app = build_app(Pipeline(recognizer, answerer), speech, show_map=not args.no_map)
+    wake = None
+    if cfg.wake.enabled:  # a bad word or phrase: one line, exit 2, before the page starts
+        from ..web.app import WakeCheck
+
+        wake = WakeCheck(cfg)
+    app = build_app(Pipeline(recognizer, answerer), speech, show_map=not args.no_map,
+                    wake=wake)
     if args.host not in LOCAL_HOSTS:
         log.warning("listening on %s: anyone who can reach this address can ask questions and "
                     "upload audio; there is no login. Use --host 127.0.0.1 for this machine "

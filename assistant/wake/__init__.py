@@ -1,5 +1,9 @@
 """Wake word detectors behind one small Protocol, imported lazily.
 
+Two backends: microWakeWord models (micro.py, ``wake.word``) and pocketsphinx keyphrase
+spotting for a custom phrase with no training (phrase.py, ``wake.phrase``). The daemon feeds
+either through a voice-activity gate with a pre-roll (gate.py).
+
 A detector is fed 16 kHz mono audio in any chunk size and returns the detections it found,
 each with the stream time (``time_ms``, from the chunks' own timestamps) and its score.
 """
@@ -31,9 +35,18 @@ class WakeDetector(Protocol):
 
     def reset(self) -> None: ...
 
+    def flush(self) -> list[Detection]:
+        """The stream ended: detections still held back (the phrase detector's warm-up)."""
+        ...
+
 
 def build_detector(cfg: WakeConfig) -> WakeDetector:
-    """The detector for ``cfg.word``; raises WakeError (one line) for a bad name or file."""
+    """The detector for ``cfg.phrase`` (pocketsphinx keyphrase spotting) if set, else for
+    ``cfg.word`` (microWakeWord); raises WakeError (one line) for a bad name, file or phrase."""
+    if cfg.phrase is not None:
+        from .phrase import PhraseDetector
+
+        return PhraseDetector.load(cfg.phrase, cfg.phrase_threshold)
     from .micro import MicroDetector
 
     return MicroDetector.load(cfg.word, cfg.threshold)

@@ -1,6 +1,8 @@
 """The daemon's wake word hook: detector + state machine on the stream's own timestamps.
 
-The daemon calls ``chunk`` for every microphone chunk it listens to, ``question`` when an
+The daemon calls ``chunk`` for every microphone chunk it listens to, ``frame`` for every VAD
+frame with the VAD's verdict (the detector is fed through the voice-activity gate, gate.py),
+``question`` when an
 utterance ends (the audio to recognize, or None), and ``answered`` once the answer has been
 spoken. Everything runs on audio time, so ``run --input FILE --fast`` behaves like the mic.
 """
@@ -12,6 +14,7 @@ from collections.abc import Callable
 
 from ..audio.types import Audio
 from . import WakeDetector
+from .gate import VoiceGate
 from .machine import WakeMachine, WakeState
 
 log = logging.getLogger("assistant.wake")
@@ -19,9 +22,11 @@ log = logging.getLogger("assistant.wake")
 
 class WakeHook:
     def __init__(self, detector: WakeDetector, machine: WakeMachine,
-                 on_earcon: Callable[[str], None] | None = None) -> None:
+                 on_earcon: Callable[[str], None] | None = None,
+                 gate: VoiceGate[Audio] | None = None) -> None:
         self.detector = detector
         self.machine = machine
+        self.gate = gate if gate is not None else VoiceGate(30, enabled=False)
         self.on_earcon = on_earcon  # "wake" or "not understood"; never mutes the mic
         self._pending: bool | None = None  # understood? set by the worker, used by the loop
 
@@ -41,13 +46,18 @@ class WakeHook:
             if self.machine.answered(chunk.timestamp_ms, self._pending):
                 self._tone("not understood")
             self._pending = None
-        for d in self.detector.process(chunk):
-            log.info("wake word %s at %.2f s (score %.2f)", d.word, d.time_ms / 1000, d.score)
-            if self.machine.wake(d.time_ms):
-                self._tone("wake")
         if self.machine.tick(chunk.end_ms, hearing):
             log.info("no question within %.0f s of the wake word", self.machine.timeout_ms / 1000)
             self._tone("not understood")
+
+    def frame(self, frame: Audio, is_speech: bool) -> None:
+        """One VAD frame: the gate decides what reaches the detector."""
+        for audio in self.gate.push(frame, is_speech):
+            for d in self.detector.process(audio):
+                log.info("wake word %s at %.2f s (score %.2f)", d.word, d.time_ms / 1000,
+                         d.score)
+                if self.machine.wake(d.time_ms):
+                    self._tone("wake")
 
     def question(self, audio: Audio, speech_end_ms: float) -> Audio | None:
         verdict = self.machine.utterance(audio.timestamp_ms, speech_end_ms)
@@ -72,5 +82,6 @@ def build_hook(cfg: object, on_earcon: Callable[[str], None] | None = None) -> W
         return None
     from . import build_detector
 
+    frame_ms = cfg.vad.frame_ms  # type: ignore[attr-defined]
     return WakeHook(build_detector(wake), WakeMachine(wake.timeout_s, wake.follow_up_s),
-                    on_earcon)
+                    on_earcon, VoiceGate(frame_ms, enabled=wake.gate))

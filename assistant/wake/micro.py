@@ -24,6 +24,7 @@ class MicroDetector:
         self.word = word
         self.threshold = threshold
         self._fed_ms: float | None = None  # stream time of the next feature window's end
+        self._end_ms: float | None = None  # stream time of the end of the last chunk
         self._refractory_until_ms = -1.0
 
     @classmethod
@@ -61,11 +62,17 @@ class MicroDetector:
     def reset(self) -> None:
         self._model.reset()  # type: ignore[attr-defined]
         self._features = self._features_factory()
-        self._fed_ms = None
+        self._fed_ms = self._end_ms = None
+
+    def flush(self) -> list[Detection]:
+        return []
 
     def process(self, audio: Audio) -> list[Detection]:
         if self._fed_ms is None or abs(audio.timestamp_ms - self._fed_ms) > 1000:
             self._fed_ms = audio.timestamp_ms  # a gap in the stream: re-anchor the clock
+        elif self._end_ms is not None and abs(audio.timestamp_ms - self._end_ms) > 1:
+            self._fed_ms += audio.timestamp_ms - self._end_ms  # a short gap (the VAD gate)
+        self._end_ms = audio.end_ms
         found: list[Detection] = []
         samples = np.ascontiguousarray(audio.samples, dtype=np.int16)
         for features in self._features.process_streaming(samples.tobytes()):

@@ -59,15 +59,65 @@ class Shown:
                 self.map_image, self.status)
 
 
+class WakeCheck:
+    """With ``wake.enabled``: the page says which wake word `assistant run` waits for, and
+    checks recordings for it with the daemon's own detector, gate and VAD. The question is the
+    audio after the wake word (as in the room); a recording without it is still answered
+    here, with a note that the assistant would stay silent in the room."""
+
+    def __init__(self, cfg: Any) -> None:
+        from ..vad import build_detector as build_vad
+        from ..wake import build_detector
+
+        self.wake = cfg.wake
+        self.detector = build_detector(cfg.wake)
+        self.vad = build_vad(cfg.vad)
+        self.frame_ms = cfg.vad.frame_ms
+
+    def describe(self) -> str:
+        w = self.wake
+        what = (f'the phrase "{self.detector.word}" (pocketsphinx keyphrase spotting, '
+                f"threshold {w.phrase_threshold:g})" if w.phrase is not None
+                else f"{self.detector.word} (microWakeWord)")
+        return (f"**Wake word: on**, {what}. `assistant run` answers only after it (then "
+                f"follow-ups for {w.follow_up_s:g} s); recordings here are checked for it.")
+
+    def check(self, audio: Audio) -> tuple[Audio, str]:
+        """The audio to recognize and a note for the page."""
+        from ..audio.types import PIPELINE_RATE_HZ, to_pipeline
+        from ..wake.gate import detect_in
+        from ..wake.machine import WakeMachine
+
+        if audio.rate_hz != PIPELINE_RATE_HZ:
+            audio = to_pipeline(audio.samples, audio.rate_hz)
+        found = detect_in(audio, self.detector, self.vad, self.frame_ms, self.wake.gate)
+        if not found:
+            return audio, (f"No wake word ({self.detector.word}) heard: in the room the "
+                           "assistant would stay silent. Answered here anyway.")
+        cut_ms = found[0].time_ms
+        note = f"Wake word {found[0].word} heard at {cut_ms / 1000:.2f} s."
+        if audio.end_ms - cut_ms < WakeMachine.MIN_QUESTION_MS:
+            return audio, note + " Nothing after it: ask the question after the wake word."
+        skip = int(round((cut_ms - audio.timestamp_ms) * audio.rate_hz / 1000))
+        return Audio(audio.samples[skip:], audio.rate_hz, cut_ms), \
+            note + " The question after it was answered."
+
+
 class WebAssistant:
     """The handlers behind the page. ``speech`` None: no spoken answer; ``mapper`` None: no
-    map (both optional so that a broken TTS engine never hides the answer)."""
+    map (both optional so that a broken TTS engine never hides the answer); ``wake`` None:
+    the wake word is off."""
 
     def __init__(self, pipeline: Pipeline, speech: Speech | None = None,
-                 mapper: Mapper | None = None) -> None:
+                 mapper: Mapper | None = None, wake: WakeCheck | None = None) -> None:
         self.pipeline = pipeline
         self.speech = speech
         self.mapper = mapper
+        self.wake = wake
+
+    def wake_note(self) -> str:
+        return self.wake.describe() if self.wake is not None else (
+            "Wake word: off (`wake.enabled: false`): `assistant run` answers every question.")
 
     def ask_text(self, text: str | None) -> Shown:
         text = " ".join((text or "").split())
@@ -85,13 +135,17 @@ class WebAssistant:
             audio = read_audio(path)
         except AssistantError as exc:
             return Shown(status=f"**Cannot use this recording:** {exc}")
+        heard = ""
+        if self.wake is not None:
+            audio, heard = self.wake.check(audio)
         ex = self.pipeline.hear(audio)
         log.info("%s", ex.log_line())
         if ex.error or ex.reply is None:
             return Shown(transcript=ex.transcript, map_image=self.map_image(None),
-                         status=f"**Could not answer:** {ex.error}")
+                         status=" ".join(filter(None, (heard,
+                                                       f"**Could not answer:** {ex.error}"))))
         status = "" if ex.transcript else "Nothing was recognized in this recording."
-        return self._show(ex.transcript, ex.reply, status)
+        return self._show(ex.transcript, ex.reply, " ".join(filter(None, (heard, status))))
 
     def _show(self, transcript: str, reply: Any, status: str) -> Shown:
         match, kb = reply.match, self.pipeline.answerer.kb
@@ -125,14 +179,15 @@ class WebAssistant:
 
 
 def build_app(pipeline: Pipeline, speech: Speech | None = None, show_map: bool = True,
-              title: str = TITLE) -> gr.Blocks:
+              title: str = TITLE, wake: WakeCheck | None = None) -> gr.Blocks:
     """The page. Every question runs through ``pipeline`` one at a time (like the daemon's
     single worker): the recognizer and TTS engine are not shared between threads."""
-    web = WebAssistant(pipeline, speech, Mapper(pipeline.answerer) if show_map else None)
+    web = WebAssistant(pipeline, speech, Mapper(pipeline.answerer) if show_map else None, wake)
     n_questions = len(pipeline.answerer.kb.questions)
     # delete_cache: recordings and uploads are removed an hour after they arrive
     with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(600, 3600)) as app:
         gr.Markdown(f"# {title}\n{INTRO} The knowledge base has {n_questions} questions.")
+        gr.Markdown(web.wake_note(), elem_id="wake")
         with gr.Row(equal_height=False):
             with gr.Column(scale=1):
                 text = gr.Textbox(label="Type a question", placeholder="Where do you live?",
