@@ -78,11 +78,12 @@ def answer_onsets_ms(recording: np.ndarray, offset_ms: float, ends_ms: list[floa
 
 
 def _config(folder: Path, qa: Path, cache: Path, early_end: bool,
-            after_s: float | None = None) -> Path:
-    path = folder / f"config-{'early' if early_end else 'plain'}-{after_s}.yaml"
+            after_s: float | None = None, vad_backend: str = "webrtcvad") -> Path:
+    path = folder / f"config-{'early' if early_end else 'plain'}-{after_s}-{vad_backend}.yaml"
     after = "" if after_s is None else f"  early_end_after_s: {after_s}\n"
     path.write_text(f"qa_file: {qa}\ncache_dir: {cache}\nasr:\n  backend: pocketsphinx\n"
-                    f"vad:\n  early_end: {str(early_end).lower()}\n{after}log:\n"
+                    f"vad:\n  backend: {vad_backend}\n  early_end: {str(early_end).lower()}\n"
+                    f"{after}log:\n"
                     "  enabled: false\n", encoding="utf-8")
     return path
 
@@ -123,9 +124,11 @@ def run_preset(room: Room, folder: Path, config: Path, preset: str, wav: Path,
 
 
 def measure(qa: Path, cache: Path, questions: list[str], presets: list[str],
-            gap_s: float = 7.0, early_after_s: tuple[float, ...] = ()) -> dict[str, Any]:
+            gap_s: float = 7.0, early_after_s: tuple[float, ...] = (),
+            silero: bool = False) -> dict[str, Any]:
     """``mouth_to_ear_ms`` per preset, plus ``default_early_end`` (vad.early_end_after_s as
     configured by default) and ``default_early_end_after_<s>`` for each of ``early_after_s``;
+    with ``silero``, ``default_silero`` and ``default_silero_early_end`` (vad.backend silero);
     or ``{"skipped": why}``."""
     try:
         room = Room.start()
@@ -136,13 +139,19 @@ def measure(qa: Path, cache: Path, questions: list[str], presets: list[str],
         audio, ends = scene(questions, gap_s)
         wav = write_wav(folder / "scene.wav", audio)
         out: dict[str, Any] = {"recognizer": "pocketsphinx", "gap_s": gap_s}
-        runs: list[tuple[str, str, bool, float | None]] = [
-            (p, p, False, None) for p in presets] + [("default_early_end", "default", True, None)]
-        runs += [(f"default_early_end_after_{a}", "default", True, a) for a in early_after_s]
-        for name, preset, early, after in runs:
+        runs: list[tuple[str, str, bool, float | None, str]] = [
+            (p, p, False, None, "webrtcvad") for p in presets]
+        runs += [("default_early_end", "default", True, None, "webrtcvad")]
+        runs += [(f"default_early_end_after_{a}", "default", True, a, "webrtcvad")
+                 for a in early_after_s]
+        if silero:
+            runs += [("default_silero", "default", False, None, "silero"),
+                     ("default_silero_early_end", "default", True, None, "silero")]
+        for name, preset, early, after, vad in runs:
             log.info("mouth to ear in the room: %s...", name)
             try:
-                out[name] = run_preset(room, folder, _config(folder, qa, cache, early, after),
+                out[name] = run_preset(room, folder,
+                                       _config(folder, qa, cache, early, after, vad),
                                        preset, wav, ends, gap_s)
             except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
                 out[name] = {"error": str(exc)}

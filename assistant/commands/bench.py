@@ -61,6 +61,17 @@ def _wav2vec2(cfg: Any) -> tuple[Any, str, str]:
     return recognizer, "wav2vec2-base (random weights: same timings)", str(folder)
 
 
+def _silero_installed() -> bool:
+    from ..errors import VadError
+    from ..vad.silero import model_path
+
+    try:
+        model_path()
+    except VadError:
+        return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     from ..asr import resolve_backend
     from ..bench import e2e, stages
@@ -107,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
         out["mouth_to_ear_ms"] = mouth_to_ear.measure(
             cfg.qa_path.resolve(), cfg.cache_path, questions,
             ["default"] if args.quick else ["fast", "default", "relaxed"],
-            early_after_s=() if args.quick else (0.0,))
+            early_after_s=() if args.quick else (0.0,),
+            silero=not args.quick and _silero_installed())
     speech.close()
     if args.json:
         print_json(out)
