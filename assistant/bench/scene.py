@@ -141,8 +141,9 @@ def build_scene(folder: Path, household_clips: Sequence[Path] = (), tv_repeats: 
         voice = voices[i % 2]
         add("conversation", speak(text, voice, 160), text=text, voice=voice, after_s=2.0)
     tv = speak(TV, "en-us+m1", 170)
-    tv = Audio(np.concatenate([tv.samples] * tv_repeats), RATE_HZ)
-    add("tv", tv, text="tv", voice="en-us+m1", after_s=3.0)
+    for start in range(0, tv_repeats, 12):  # cues of at most ~4.5 min (play has a time limit)
+        part = Audio(np.concatenate([tv.samples] * min(12, tv_repeats - start)), RATE_HZ)
+        add("tv", part, text="tv", voice="en-us+m1", after_s=3.0)
     return cues
 
 
