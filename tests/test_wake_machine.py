@@ -67,3 +67,21 @@ def test_no_follow_up_window_when_off() -> None:
     m.utterance(1500, 3000)
     m.answered(3500, understood=True)
     assert m.state is WakeState.WAITING
+
+
+def test_word_end_is_found_before_the_late_detection() -> None:
+    """microWakeWord fires ~200 ms after the word, inside a same-breath question: the cut goes
+    back to the pause before the question, not to where it fired."""
+    import numpy as np
+
+    from assistant.wake.micro import word_end_ms
+
+    rng = np.random.default_rng(0)
+    loud = lambda ms: (rng.standard_normal(ms * 16) * 3000).astype(np.int16)  # noqa: E731
+    quiet = lambda ms: (rng.standard_normal(ms * 16) * 20).astype(np.int16)  # noqa: E731
+    # "alexa" 0-560 ms, a 190 ms pause, the question from 750 ms; fired at 950 ms
+    samples = np.concatenate([loud(560), quiet(190), loud(600)])
+    end = word_end_ms(samples, start_ms=1000.0, fired_ms=1950.0)
+    assert 1560 <= end <= 1760
+    # audio that does not cover the window: the detection time itself
+    assert word_end_ms(samples[:800], 1000.0, 1950.0) == 1950.0
