@@ -31,6 +31,7 @@ from ..audio.types import Audio
 from .room import Room
 
 if TYPE_CHECKING:
+    from ..tts import Synthesizer
     from .scene_report import SceneReport
 
 RATE_HZ = 16000
@@ -122,11 +123,12 @@ def build_scene(folder: Path, household_clips: Sequence[Path] = (), tv_repeats: 
         path = write_wav(folder / f"{len(cues):02d}_{kind}.wav", audio)
         cues.append(Cue(kind, path, **kw))  # type: ignore[arg-type]
 
+    piper = _piper_voice() if question_voice == "piper" else None  # loaded once (~0.7 s)
     for i, (text, voice) in enumerate(QUESTIONS):
         wake = None if wake_word is None else i % 2 == 0
         said = f"{wake_word}, {text}" if wake else text
-        if question_voice == "piper":
-            voice, audio = "piper", _piper(said)
+        if piper is not None:
+            voice, audio = "piper", _piper(piper, said)
         else:
             audio = speak(said, voice, 150)
         add("question", audio, text=text, voice=voice, wake=wake)
@@ -147,12 +149,17 @@ def build_scene(folder: Path, household_clips: Sequence[Path] = (), tv_repeats: 
     return cues
 
 
-def _piper(text: str) -> Audio:
-    from ..audio.types import to_pipeline
+def _piper_voice() -> Synthesizer:
     from ..config import TtsConfig
     from ..tts import load_synthesizer
 
-    audio = load_synthesizer(TtsConfig(backend="piper")).synthesize(text)
+    return load_synthesizer(TtsConfig(backend="piper"))
+
+
+def _piper(voice: Synthesizer, text: str) -> Audio:
+    from ..audio.types import to_pipeline
+
+    audio = voice.synthesize(text)
     quiet = np.zeros(int(0.3 * audio.rate_hz), np.int16)
     return to_pipeline(np.concatenate([quiet, audio.samples, quiet]), audio.rate_hz)
 
