@@ -127,11 +127,11 @@ class Daemon:
         if self.wake is not None:
             audio = self.wake.question(event.audio, event.speech_end_ms)
             if audio is None:
-                self._speculation = None
+                self._drop_speculation()
                 self._set_state(State.LISTENING)
                 return
             if audio is not event.audio:  # cut after the wake word: a guess on more is stale
-                self._speculation = None
+                self._drop_speculation()
                 event = Ended(audio, event.reason, event.speech_end_ms)
         self._set_state(State.THINKING)
         heard, self._speculation = self._speculation, None
@@ -149,8 +149,21 @@ class Daemon:
         result is dropped. The worker runs jobs in order, so at most one is wasted. While the
         wake word has not been heard the utterance will be dropped: nothing to guess."""
         if self.speculative and realtime and (self.wake is None or not self.wake.waiting):
-            self._speculation = self._submit(self.pipeline.hear, event.audio)
+            self._speculation = self._submit(self._speculate, event.audio)
             self._early = None
+
+    def _speculate(self, audio: Audio) -> Exchange:
+        """Recognize and match the speech so far, and start rendering its answer: if the
+        silence completes (or the turn ends early), the sound is ready too."""
+        return self.pipeline.prepare(self.pipeline.hear(audio))
+
+    def _drop_speculation(self) -> None:
+        """The speaker went on (or the guess is stale): forget the speculation, and its
+        answer's rendering unless it has begun."""
+        spec, self._speculation = self._speculation, None
+        if spec is not None and not spec.cancel():  # never started: it costs nothing
+            spec.add_done_callback(
+                lambda f: f.exception() is None and self.pipeline.discard(f.result()))
 
     def _ends_early(self) -> bool:
         """The speculation is done and is a complete known question (vad/early_end.py)."""
@@ -198,9 +211,7 @@ class Daemon:
                 elif isinstance(event, SilenceBegan):
                     self._silence_began(event, realtime)
                 elif isinstance(event, (SpeechResumed, Dropped)):
-                    if self._speculation is not None:  # the speaker went on: a stale guess
-                        self._speculation.cancel()  # never started: it costs nothing
-                    self._speculation = None
+                    self._drop_speculation()  # the speaker went on: a stale guess
                     if isinstance(event, Dropped):
                         self._set_state(State.LISTENING)
                 elif isinstance(event, Ended):
@@ -229,7 +240,7 @@ class Daemon:
         if not stop.is_set() and self._busy is None:
             last = self.segmenter.flush()
             if isinstance(last, Ended):
-                self._speculation = None  # the end-of-stream cut may hold more audio
+                self._drop_speculation()  # the end-of-stream cut may hold more audio
                 self._utterance_ended(last, self.source.realtime)
 
     def run(self, stop: threading.Event, reconnect: bool = False) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from .answerer import Answerer, Reply
 from .asr import Recognizer
 from .audio.sinks import Sink
-from .audio.types import Audio
+from .audio.types import Audio, trim_lead
 from .errors import AssistantError, TtsError
 from .quiet import QuietPolicy
 from .tts import SpeechThread, sentences
@@ -42,6 +42,7 @@ class Exchange:
     ignored: str | None = None  # why nothing is spoken (QuietPolicy), e.g. "no words"
     heard: Any = None  # the recognizer's Transcript (confidence, extra), when there is one
     end_reason: str | None = None  # how the utterance ended ("early": a complete question)
+    speech: list[cf.Future[Audio]] | None = None  # the answer's rendering, once started
 
     @property
     def answer(self) -> str | None:
@@ -103,18 +104,32 @@ class Pipeline:
             ex.error = f"internal: {exc!r}"
         return ex
 
+    def prepare(self, ex: Exchange) -> Exchange:
+        """Start rendering the answer (if any) on the speech thread, so that it is ready when
+        the turn ends; the daemon calls it on a speculative result during the hangover."""
+        if ex.answer is None or self.speech is None or self.sink is None or ex.speech:
+            return ex
+        # A cached answer is one read; a live one is queued sentence by sentence, so the
+        # first plays while the speech thread renders the next.
+        # Files get the answer whole (a sink without ``streams``).
+        parts = ([ex.answer] if self.speech.cached(ex.answer)
+                 or not getattr(self.sink, "streams", False) else sentences(ex.answer))
+        ex.speech = [self.speech.submit(p) for p in parts]
+        return ex
+
+    @staticmethod
+    def discard(ex: Exchange | None) -> None:
+        """A speculative result that will not be spoken: drop its renderings not yet begun."""
+        for fut in (ex.speech or []) if ex is not None else []:
+            fut.cancel()
+
     def respond(self, ex: Exchange) -> None:
         """Speak the exchange's answer (if any) on the sink; TTS errors are recorded."""
         if ex.answer is None or self.speech is None or self.sink is None:
             return
         t0 = time.perf_counter()
         try:
-            # A cached answer is one read; a live one is queued sentence by sentence, so the
-            # first plays while the speech thread renders the next.
-            # Files get the answer whole (a sink without ``streams``).
-            parts = ([ex.answer] if self.speech.cached(ex.answer)
-                     or not getattr(self.sink, "streams", False) else sentences(ex.answer))
-            futures = [self.speech.submit(p) for p in parts]
+            futures = self.prepare(ex).speech or []
 
             def rendered() -> Iterator[Audio]:
                 for i, fut in enumerate(futures):
@@ -125,6 +140,7 @@ class Pipeline:
                                        "(`assistant say hello`)", code="timeout") from None
                     if i == 0:
                         ex.timings_ms["tts"] = 1000 * (time.perf_counter() - t0)
+                        audio = trim_lead(audio)  # the listener hears the first word sooner
                     yield audio
 
             self.sink.play_stream(rendered())

@@ -115,3 +115,44 @@ def test_its_own_voice_is_not_heard(tmp_path: Path, answerer: Answerer) -> None:
     rec, exchanges, _ = run_daemon(path, answerer, speculative=True,
                                    sink=NullSink(realtime=True))
     assert len(exchanges) == 1
+
+
+class WatchedSpeech(SpeechThread):
+    """The real speech thread, noting the daemon's state whenever a rendering is asked for."""
+
+    def __init__(self, states: list[State]) -> None:
+        super().__init__(TtsConfig(backend="espeak"))
+        self.states, self.asked_in = states, []
+
+    def submit(self, text: str) -> object:
+        self.asked_in.append(self.states[-1] if self.states else None)
+        return super().submit(text)
+
+
+def test_the_answer_is_rendered_while_the_hangover_runs(
+        tmp_path: Path, answerer: Answerer) -> None:
+    """The speculation starts the answer's sound too: it is asked for while the daemon still
+    hears (before the turn has ended), once, and is what gets played."""
+    path = write_wav(tmp_path / "q.wav",
+                     join_with_silence([espeak_audio("where do you live")], gap_s=1.5))
+    states: list[State] = []
+    speech = WatchedSpeech(states)
+    daemon = Daemon(FileSource(path, realtime=True), WebRtcVad(2), PRESETS["default"],
+                    Pipeline(EchoRecognizer(), answerer, speech, NullSink()),
+                    on_exchange=(exchanges := []).append, on_state=states.append)
+    daemon.run(threading.Event())
+    speech.close()
+    assert len(exchanges) == 1 and "Kathmandu" in exchanges[0].answer
+    assert speech.asked_in == [State.HEARING]
+
+
+def test_a_guess_dropped_when_speech_resumes_is_never_played(
+        tmp_path: Path, answerer: Answerer) -> None:
+    first, second = trim(espeak_audio("where do you")), trim(espeak_audio("live in the city"))
+    stream = join_with_silence([Audio(np.concatenate([first.samples, Audio.silence(0.3).samples,
+                                                      second.samples]))], gap_s=1.5)
+    path = write_wav(tmp_path / "pause.wav", stream)
+    sink = NullSink()
+    rec, exchanges, _ = run_daemon(path, answerer, speculative=True, sink=sink)
+    assert len(exchanges) == 1 and exchanges[0].answer is not None
+    assert len(sink.first_sample_at) == 1  # one answer played, the stale guess's never

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from assistant.audio.types import Audio, trim_lead
 from assistant.config import TtsConfig
 from assistant.tts import SpeechThread
 
@@ -26,3 +28,30 @@ def test_the_daemon_speaks_every_answer_whole_and_alike() -> None:
         speech.close()
     assert len(lengths) == 1
     assert longer > 1.6 * lengths.pop()
+
+
+def test_answers_start_with_their_first_sound_not_with_silence() -> None:
+    """Piper begins answers with up to 250 ms of silence; the listener should not wait it."""
+    rate = 22050
+    tone = (8000 * np.sin(np.arange(rate // 2) * 0.2)).astype(np.int16)
+    padded = Audio(np.concatenate([np.zeros(rate // 4, np.int16), tone]), rate)
+    trimmed = trim_lead(padded)
+    assert trimmed.duration_s == pytest.approx(0.5 + 0.01, abs=0.011)
+    assert np.array_equal(trimmed.samples[-len(tone):], tone)  # the sound itself is untouched
+    silent = Audio.silence(0.3, rate)
+    assert trim_lead(silent) is silent  # nothing to find: nothing cut
+
+
+def test_a_rendering_cancelled_before_it_starts_is_skipped_and_the_voice_goes_on() -> None:
+    """The daemon renders a speculative answer during the hangover and drops it when the
+    speaker goes on; the speech thread must skip it and keep serving."""
+    speech = SpeechThread(TtsConfig(backend="espeak"))
+    try:
+        first = speech.submit(ANSWER + " " + ANSWER)
+        dropped = speech.submit("this one is never spoken")
+        dropped.cancel()
+        assert first.result(timeout=30).duration_s > 1.0
+        assert speech.synthesize("still here").duration_s > 0.2
+        assert speech.wait_idle(10)
+    finally:
+        speech.close()

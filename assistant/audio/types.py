@@ -51,6 +51,20 @@ class Audio:
         return cls(np.zeros(int(round(seconds * rate_hz)), np.int16), rate_hz)
 
 
+def trim_lead(audio: Audio, floor_db: float = -60.0, keep_s: float = 0.01) -> Audio:
+    """``audio`` without the near-silence before its first sound (10 ms windows quieter than
+    ``floor_db`` dBFS RMS), keeping ``keep_s`` of it. Piper starts answers with 30-250 ms of
+    silence: time the listener waits for nothing."""
+    win = max(1, audio.rate_hz // 100)
+    x = audio.samples[: len(audio.samples) // win * win].astype(np.float64).reshape(-1, win)
+    power = (x * x).mean(axis=1) / 32768.0 ** 2
+    loud = np.nonzero(power > 10.0 ** (floor_db / 10.0))[0]
+    start = max(0, int(loud[0]) * win - int(keep_s * audio.rate_hz)) if len(loud) else 0
+    if start == 0:
+        return audio
+    return Audio(audio.samples[start:], audio.rate_hz, audio.timestamp_ms)
+
+
 def to_pipeline(data: np.ndarray, rate_hz: int, timestamp_ms: float = 0.0,
                 out_rate_hz: int = PIPELINE_RATE_HZ) -> Audio:
     """Convert any PCM block (int16/int32/float, mono or (n, channels)) to pipeline audio:

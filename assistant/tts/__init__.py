@@ -139,6 +139,8 @@ class SpeechThread:
             if text is None:
                 return
             try:
+                if fut is not None and not fut.set_running_or_notify_cancel():
+                    continue  # a speculative answer that will not be spoken (Pipeline.discard)
                 if engine is None and broken is None:
                     try:
                         engine = load_synthesizer(self.cfg, self.cache_dir)
