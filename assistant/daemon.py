@@ -208,6 +208,8 @@ class Daemon:
             for event in self.segmenter.push(frame, speech):
                 if isinstance(event, Started):
                     self._set_state(State.HEARING)
+                    if self.speculative and realtime:
+                        self.pipeline.warm()  # the time/date answers, ready in case
                 elif isinstance(event, SilenceBegan):
                     self._silence_began(event, realtime)
                 elif isinstance(event, (SpeechResumed, Dropped)):

@@ -21,7 +21,7 @@ from .audio.sinks import Sink
 from .audio.types import Audio, trim_lead
 from .errors import AssistantError, TtsError
 from .quiet import QuietPolicy
-from .tts import SpeechThread, sentences
+from .tts import SpeechThread, dynamic_answers, sentences
 
 log = logging.getLogger("assistant.exchange")
 
@@ -116,6 +116,12 @@ class Pipeline:
                  or not getattr(self.sink, "streams", False) else sentences(ex.answer))
         ex.speech = [self.speech.submit(p) for p in parts]
         return ex
+
+    def warm(self) -> None:
+        """Someone started speaking: render the answers with the time or date for now (in
+        memory, once a minute at most), so such an answer is ready when they stop."""
+        if self.speech is not None and self.sink is not None:
+            self.speech.warm(dynamic_answers(self.answerer.kb))
 
     @staticmethod
     def discard(ex: Exchange | None) -> None:

@@ -124,9 +124,16 @@ class WatchedSpeech(SpeechThread):
         super().__init__(TtsConfig(backend="espeak"))
         self.states, self.asked_in = states, []
 
+        self.warmed_in: list[tuple[State | None, list[str]]] = []
+
     def submit(self, text: str) -> object:
         self.asked_in.append(self.states[-1] if self.states else None)
         return super().submit(text)
+
+    def warm(self, texts: object) -> None:
+        texts = list(texts)
+        self.warmed_in.append((self.states[-1] if self.states else None, texts))
+        super().warm(texts)
 
 
 def test_the_answer_is_rendered_while_the_hangover_runs(
@@ -144,6 +151,10 @@ def test_the_answer_is_rendered_while_the_hangover_runs(
     speech.close()
     assert len(exchanges) == 1 and "Kathmandu" in exchanges[0].answer
     assert speech.asked_in == [State.HEARING]
+    # as soon as speech began, the answers that hold the time or date were rendered for now
+    assert speech.warmed_in and speech.warmed_in[0][0] is State.HEARING
+    assert any(t.startswith("It is ") for t in speech.warmed_in[0][1])
+    assert speech.synthesized >= 2  # that, and the answer
 
 
 def test_a_guess_dropped_when_speech_resumes_is_never_played(

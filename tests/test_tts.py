@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -53,5 +55,24 @@ def test_a_rendering_cancelled_before_it_starts_is_skipped_and_the_voice_goes_on
         assert first.result(timeout=30).duration_s > 1.0
         assert speech.synthesize("still here").duration_s > 0.2
         assert speech.wait_idle(10)
+    finally:
+        speech.close()
+
+
+def test_the_time_answer_rendered_while_someone_speaks_is_not_rendered_again(
+        tmp_path: Path) -> None:
+    """`warm` renders into memory (not the disk cache: the time changes every minute); the
+    answer asked for afterwards is that audio, with no second render."""
+    speech = SpeechThread(TtsConfig(backend="espeak"), tmp_path)
+    try:
+        speech.warm(["It is 7:05."])
+        assert speech.wait_idle(30)
+        rendered = speech.synthesized
+        assert rendered == 1
+        assert speech.synthesize("It is 7:05.").duration_s > 0.3
+        assert speech.synthesized == rendered
+        assert not speech.cached("It is 7:05.")
+        speech.warm(["It is 7:05."])  # asked again within the minute: nothing to do
+        assert speech.wait_idle(30) and speech.synthesized == rendered
     finally:
         speech.close()

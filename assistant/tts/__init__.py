@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "piper", "pyttsx3", "espeak")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
-LIVE, BACKGROUND = 0, 1  # job priorities: a question asked now goes before pre-rendering
+LIVE, WARM, BACKGROUND = 0, 1, 2  # job priorities: a question asked now goes first; then
+# today's time/date answers while someone speaks (memory only); then pre-rendering to disk
+RECENT = 8  # live renders kept in memory (the current time and date answers)
 
 
 class Synthesizer(Protocol):
@@ -123,7 +125,9 @@ class SpeechThread:
         self.cache: AnswerCache | None = None
         self.rendered = 0  # answers rendered into the cache by prerender
         self.fallbacks = 0
+        self.synthesized = 0  # renders by the engine (not cache or memory hits)
         self._order = itertools.count()
+        self._recent: dict[str, Audio] = {}  # worker thread only: live renders, newest last
         self._jobs: queue.PriorityQueue[tuple[int, int, str | None, cf.Future[Audio] | None]]
         self._jobs = queue.PriorityQueue()
         self._idle = threading.Event()
@@ -153,19 +157,22 @@ class SpeechThread:
                     if engine is not None and self.cache_dir is not None:
                         self.cache = AnswerCache(self.cache_dir / "speech", engine.cache_key)
                 if engine is None:
-                    if priority == BACKGROUND:
-                        continue  # nothing worth caching without the configured voice
+                    if priority != LIVE:
+                        continue  # nothing worth rendering ahead without the configured voice
                     fallback = fallback or load_synthesizer(fallback_config(self.cfg))
                     self.fallbacks += 1
                     _done(fut, fallback.synthesize(text))
                     continue
                 audio = self.cache.get(text) if self.cache else None
+                if audio is None and priority != BACKGROUND:  # pre-rendering writes the disk
+                    audio = self._recent.get(text)
                 if audio is None:
-                    if priority == BACKGROUND and self._has_live():
+                    if priority != LIVE and self._has_live():
                         self._jobs.put((priority, next(self._order), text, fut))
                         continue
                     try:
                         audio = engine.synthesize(text)
+                        self.synthesized += 1
                     except TtsError as exc:
                         if engine.name != "piper" or exc.code == "empty-text":
                             raise
@@ -178,6 +185,10 @@ class SpeechThread:
                     if self.cache is not None and priority == BACKGROUND:
                         self.cache.put(text, audio)
                         self.rendered += 1
+                    else:
+                        self._recent[text] = audio
+                        while len(self._recent) > RECENT:
+                            del self._recent[next(iter(self._recent))]
                 _done(fut, audio)
             except TtsError as exc:
                 if fut is not None:
@@ -232,6 +243,15 @@ class SpeechThread:
             self._idle.set()
         return n
 
+    def warm(self, texts: Iterable[str]) -> None:
+        """Render ``texts`` into memory if they are not there yet, after any live job: the
+        answers with the time or date, while someone speaks, so the answer is ready when they
+        stop. Each text renders once (the time answer at most once a minute)."""
+        for text in dict.fromkeys(texts):
+            if text.strip():
+                self._idle.clear()
+                self._jobs.put((WARM, next(self._order), text, None))
+
     def wait_idle(self, timeout_s: float | None = None) -> bool:
         """Block until every queued job (pre-rendering included) is done."""
         return self._idle.wait(timeout_s)
@@ -255,6 +275,14 @@ def static_answers(kb: object) -> list[str]:
     texts = [e.answer for e in getattr(kb, "entries", ())]
     texts.append(str(getattr(kb, "fallback", "")))
     return [t for t in texts if t.strip() and not _PLACEHOLDER.search(t)]
+
+
+def dynamic_answers(kb: object) -> list[str]:
+    """The answers with a {time}/{date} placeholder, filled in for now."""
+    from ..kb.knowledge import _PLACEHOLDER, render_answer
+
+    texts = [e.answer for e in getattr(kb, "entries", ())]
+    return [render_answer(t) for t in texts if _PLACEHOLDER.search(t)]
 
 
 def speak_once(cfg: Config, text: str) -> None:
