@@ -1,6 +1,7 @@
 """How often early end of turn answers before the speaker has finished.
 
-The real daemon (webrtcvad, segmenter, speculation, pocketsphinx with the knowledge base's
+The real daemon (the default VAD: webrtcvad behind the noise-floor gate, which also removes
+webrtcvad's own ~100 ms overhang; segmenter, speculation, pocketsphinx with the knowledge base's
 grammar, MiniLM matcher) hears a recording replayed in real time, exactly as `assistant run
 --input FILE` does. The recording holds utterances that stop mid-sentence and go on:
 
@@ -38,7 +39,7 @@ from assistant.audio.types import Audio  # noqa: E402
 from assistant.bench.e2e import TimingSink  # noqa: E402
 from assistant.daemon import Daemon  # noqa: E402
 from assistant.pipeline import Exchange, Pipeline  # noqa: E402
-from assistant.vad import PRESETS, WebRtcVad  # noqa: E402
+from assistant.vad import PRESETS, build_detector  # noqa: E402
 from assistant.vad.early_end import EarlyEnd, EarlyEndRule  # noqa: E402
 
 PAUSED = [("what time is it", "in tokyo"), ("where do you live", "when you are not working"),
@@ -105,7 +106,8 @@ def main() -> int:
         path = write_wav(Path(tmp) / "scene.wav", scene)
         print(f"{len(plan)} utterances, {scene.duration_s:.0f} s in real time...",
               file=sys.stderr)
-        daemon = Daemon(FileSource(path, realtime=True), WebRtcVad(3), PRESETS[args.preset],
+        daemon = Daemon(FileSource(path, realtime=True), build_detector(cfg.vad),
+                        PRESETS[args.preset],
                         Pipeline(recognizer, answerer, None, TimingSink()),
                         on_exchange=exchanges.append,
                         early_end=None if args.no_early_end
