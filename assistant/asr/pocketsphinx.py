@@ -233,10 +233,13 @@ class PocketsphinxRecognizer:
         first = self._checked(pcm, "grammar", self.accept_ratio)
         if first.text:
             return first
-        if self.mode == _MIXED and self.nbest > 1:
-            return self._nbest(pcm)
-        ratio = self.mixed_ratio if self.mode == _MIXED else self.trigram_ratio
-        return self._checked(pcm, _LM_MODES[self.mode], ratio)
+        if self.mode != _MIXED:
+            return self._checked(pcm, _TRIGRAM, self.trigram_ratio)
+        heard = self._nbest(pcm) if self.nbest > 1 else self._checked(pcm, _MIXED,
+                                                                      self.mixed_ratio)
+        if heard.text in self.phrases:  # the grammar weighed this phrasing and rejected it
+            return Transcript("", self.name, 0.0, {**heard.extra, "rejected": True})
+        return heard
 
     def _nbest(self, pcm: bytes) -> Transcript:
         """speech-to-phrase's scheme: of the ``nbest`` best hypotheses, the one closest to a
@@ -244,10 +247,10 @@ class PocketsphinxRecognizer:
         self._decode(pcm, _MIXED)
         hyps: list[str] = []
         for k, hyp in enumerate(self._decoder.nbest()):
-            if k >= 4 * self.nbest or len(hyps) >= self.nbest:
+            if hyp is None or k >= 4 * self.nbest or len(hyps) >= self.nbest:
                 break
             text = clean(hyp.hypstr)
-            if text and text not in hyps:
+            if text and text not in hyps and text not in self.phrases:
                 hyps.append(text)
         if not hyps:
             return Transcript("", self.name, 0.0, {"rejected": True, "hypothesis": ""})
