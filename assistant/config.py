@@ -109,9 +109,11 @@ class AsrConfig:
     pocketsphinx_mode: str = _f(
         "grammar", "pocketsphinx decoding: grammar (exactly the qa.yaml phrasings and their "
         "templates, then a phone-loop check), hybrid (the grammar, and where it rejects, a "
-        "trigram model of the phrasings so a paraphrase can reach the matcher) or trigram "
-        "(the trigram model only). docs/paraphrases.md has the measurements.",
-        choices=("grammar", "hybrid", "trigram"))
+        "trigram model of the phrasings so a paraphrase can reach the matcher), trigram "
+        "(the trigram model only) or mixed (the grammar, and where it rejects, the phrasings' "
+        "trigram mixed with a 3000-word general English model, so a paraphrase is heard in "
+        "its own words; built once, cached). docs/paraphrases.md has the measurements.",
+        choices=("grammar", "hybrid", "trigram", "mixed"))
     onnx_export: str = _f(
         "auto", "A ready ONNX export of asr.model (a Hugging Face id or a local folder with "
         "onnx/model.onnx) that `assistant download` installs where torch is not installed to "

@@ -10,6 +10,10 @@ Approaches (all with the package's US-English acoustic model and CMUdict):
   verified     the recogniser as shipped: grammar, then the phone-loop score check
   lm-verified  asr.pocketsphinx_mode trigram: the trigram model with the phone-loop check
   hybrid       asr.pocketsphinx_mode hybrid: verified, and where it rejects, lm-verified
+  mixed        asr.pocketsphinx_mode mixed: verified, and where it rejects, the trigram mixed
+               with the pruned general English model (no phone-loop check on that path)
+  mixed-nbest  the same with speech-to-phrase's scheme on the mixed path: of the 3 best
+               hypotheses the one closest to a phrasing (difflib), none >= 0.5: rejected
 
 Clips: every question of qa.yaml spoken by espeak-ng voices (the first four voices were used
 to choose the threshold; the others are held out), the same with white noise at 20 dB SNR,
@@ -24,6 +28,7 @@ VAD segment: 0.3 s of quiet room (about -60 dBFS) before and after. Per clip kin
   s/clip   mean seconds per transcribe call
 
     python benchmarks/pocketsphinx_lm.py [--qa qa.yaml] [--dev DIR] [--approaches ...]
+                                         [--cache DIR]
 
 default-lm is slow (~1 s a clip), so it runs on the first voice (en-us), noise and --dev only.
 """
@@ -157,7 +162,8 @@ def decoder_fn(decoder: object) -> Callable[[Audio], str]:
     return run
 
 
-def approaches(questions: list[str], tmp: Path, names: list[str]) -> dict[str, Callable]:
+def approaches(questions: list[str], tmp: Path, names: list[str],
+               cache: Path | None = None) -> dict[str, Callable]:
     import pocketsphinx  # type: ignore[import-untyped]
 
     hmm = str(psr._model_path("en-us", "en-us"))
@@ -187,6 +193,11 @@ def approaches(questions: list[str], tmp: Path, names: list[str]) -> dict[str, C
             rec = psr.PocketsphinxRecognizer(mode=mode)
             rec.adapt(questions)
             out[name] = rec.transcribe
+    for name, nbest in (("mixed", 1), ("mixed-nbest", 3)):
+        if name in names:
+            rec = psr.PocketsphinxRecognizer(cache_dir=cache or tmp, mode="mixed", nbest=nbest)
+            rec.adapt(questions)
+            out[name] = rec.transcribe
     return out
 
 
@@ -207,6 +218,8 @@ def main() -> int:
     ap.add_argument("--dev", type=Path, default=None, help="speech-dev folder (transcripts.tsv)")
     ap.add_argument("--approaches",
                     default="default-lm,trigram,jsgf-filler,jsgf,verified,lm-verified,hybrid")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="cache folder for the mixed model (else built in a temporary one)")
     ap.add_argument("--sweep", action="store_true", help="verified at other thresholds too")
     ap.add_argument("--errors", action="store_true", help="print every wrong or missed clip")
     args = ap.parse_args()
@@ -217,7 +230,8 @@ def main() -> int:
           f"{psr.missing_words(questions) or 'none'}")
     ratios: list[tuple[str, bool, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, fn in approaches(questions, Path(tmp), args.approaches.split(",")).items():
+        for name, fn in approaches(questions, Path(tmp), args.approaches.split(","),
+                                         args.cache).items():
             table: dict[tuple[str, str], dict[str, int]] = {}
             seconds, n = 0.0, 0
             for kind, expected, source, audio in data:

@@ -14,6 +14,7 @@ phrasings and cached under ``cache_dir/pocketsphinx/<hash>/``.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import os
@@ -39,6 +40,7 @@ from .pocketsphinx_grammar import (  # noqa: F401  (re-exported for callers and 
     prepare,
     tokens,
 )
+from .pocketsphinx_lm import GENERAL_WORDS, KB_WEIGHT, MIX_FORMAT, build_mixed
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +48,16 @@ ACCEPT_RATIO = -26.0  # grammar minus phone-loop acoustic score per frame (log b
 _LOG_BASE = math.log(1.0001)  # pocketsphinx's log base; scores come back as base**score
 _PHONES = "phones"
 _TRIGRAM = "trigram"
+_MIXED = "mixed"
+FUZZY_MIN = 0.5  # n-best: the least difflib ratio to a phrasing that is kept
+# mixed: the phone-loop check of its LM path; it rejects nearly every paraphrase at -26 and
+# nothing more than the matcher does at <= -50 (docs/paraphrases.md), so it is off
+MIXED_RATIO = -math.inf
 # grammar: exactly the phrasings; trigram: an n-gram model of the phrasings (any word order);
-# hybrid: the grammar, and where it rejects, the trigram model with its own check
-MODES = ("grammar", "trigram", "hybrid")
+# hybrid: the grammar, and where it rejects, the trigram model with its own check;
+# mixed: the phrasings' trigram mixed with a pruned general English model (pocketsphinx_lm.py)
+MODES = ("grammar", "trigram", "hybrid", "mixed")
+_LM_MODES = {"trigram": _TRIGRAM, "hybrid": _TRIGRAM, "mixed": _MIXED}
 _FILLER = re.compile(r"^(<.*>|\[.*\]|\+\+.*\+\+|\(null\))$")
 
 
@@ -78,7 +87,10 @@ class PocketsphinxRecognizer:
     name = "pocketsphinx"
 
     def __init__(self, cache_dir: Path | None = None, accept_ratio: float = ACCEPT_RATIO,
-                 mode: str = "grammar", trigram_ratio: float = ACCEPT_RATIO) -> None:
+                 mode: str = "grammar", trigram_ratio: float = ACCEPT_RATIO,
+                 general_words: int = GENERAL_WORDS, kb_weight: float = KB_WEIGHT,
+                 nbest: int = 1, lm_weight: float | None = None,
+                 fuzzy_min: float = FUZZY_MIN, mixed_ratio: float = MIXED_RATIO) -> None:
         if mode not in MODES:
             raise AsrError(f"unknown pocketsphinx mode {mode!r}; valid: {', '.join(MODES)}",
                            code="mode")
@@ -86,6 +98,9 @@ class PocketsphinxRecognizer:
         self.accept_ratio = accept_ratio
         self.mode = mode
         self.trigram_ratio = trigram_ratio
+        self.general_words, self.kb_weight, self.nbest = general_words, kb_weight, nbest
+        self.fuzzy_min, self.mixed_ratio = fuzzy_min, mixed_ratio
+        self.lm_weight = lm_weight  # pocketsphinx's lw for the mixed model; None: its 6.5
         self.phrases: tuple[str, ...] = ()
         self._pending: tuple[str, ...] = ()
         self._decoder: Any = None
@@ -136,12 +151,16 @@ class PocketsphinxRecognizer:
                            "space in the temporary folder", code="cache") from None
 
     def _load(self, folder: Path) -> Any:
-        decoder = self._new_decoder(dict=str(folder / "words.dict"), lm=None,
-                                    fsgusefiller=False, bestpath=False)
+        words = self._mixed(folder) if self.mode == _MIXED else folder / "words.dict"
+        options = {"lw": self.lm_weight} if self.mode == _MIXED and self.lm_weight else {}
+        decoder = self._new_decoder(dict=str(words), lm=None, fsgusefiller=False,
+                                    bestpath=False, **options)
         try:
             decoder.add_jsgf_file(GRAMMAR, str(folder / "questions.gram"))
             decoder.add_allphone_file(_PHONES, str(_model_path("en-us", "en-us-phone.lm.bin")))
-            if self.mode != "grammar":
+            if self.mode == _MIXED:
+                decoder.add_lm_file(_MIXED, str(words.with_suffix(".lm.bin")))
+            elif self.mode != "grammar":
                 decoder.add_lm_file(_TRIGRAM, str(self._arpa(folder)))
             decoder.activate_search(GRAMMAR)
         except (RuntimeError, ValueError) as exc:
@@ -159,6 +178,16 @@ class PocketsphinxRecognizer:
             lm.compute()
             lm.write_file(str(path))
         return path
+
+    def _mixed(self, folder: Path) -> Path:
+        """The mixed model (``.lm.bin``) and its dictionary (``.dict``), next to the grammar;
+        the pruned general model is cached once per vocabulary size above it."""
+        stem = folder / f"mixed{MIX_FORMAT}-{self.general_words}-{round(self.kb_weight * 100)}"
+        if not stem.with_suffix(".lm.bin").exists():
+            general_dir = Path(self.cache_dir) if self.cache_dir is not None else folder
+            build_mixed(self.phrases or self._pending, stem, general_dir, self.general_words,
+                        self.kb_weight)
+        return stem.with_suffix(".dict")
 
     def transcribe(self, audio: Audio) -> Transcript:
         if audio.rate_hz != PIPELINE_RATE_HZ:
@@ -199,20 +228,48 @@ class PocketsphinxRecognizer:
         return Transcript(clean(text), self.name, prob if text else None)
 
     def _verified(self, pcm: bytes) -> Transcript:
-        if self.mode != "hybrid":
+        if self.mode in ("grammar", _TRIGRAM):
             return self._checked(pcm, self.mode, self.accept_ratio)
         first = self._checked(pcm, "grammar", self.accept_ratio)
         if first.text:
             return first
-        return self._checked(pcm, _TRIGRAM, self.trigram_ratio)
+        if self.mode != _MIXED:
+            return self._checked(pcm, _TRIGRAM, self.trigram_ratio)
+        heard = self._nbest(pcm) if self.nbest > 1 else self._checked(pcm, _MIXED,
+                                                                      self.mixed_ratio)
+        if heard.text in self.phrases:  # the grammar weighed this phrasing and rejected it
+            return Transcript("", self.name, 0.0, {**heard.extra, "rejected": True})
+        return heard
+
+    def _nbest(self, pcm: bytes) -> Transcript:
+        """speech-to-phrase's scheme: of the ``nbest`` best hypotheses, the one closest to a
+        phrasing (difflib ratio); none closer than ``fuzzy_min``: rejected."""
+        self._decode(pcm, _MIXED)
+        hyps: list[str] = []
+        for k, hyp in enumerate(self._decoder.nbest()):
+            if hyp is None or k >= 4 * self.nbest or len(hyps) >= self.nbest:
+                break
+            text = clean(hyp.hypstr)
+            if text and text not in hyps and text not in self.phrases:
+                hyps.append(text)
+        if not hyps:
+            return Transcript("", self.name, 0.0, {"rejected": True, "hypothesis": ""})
+        score, text = max((max(difflib.SequenceMatcher(None, h, p).ratio()
+                               for p in self.phrases), h) for h in hyps)
+        extra = {"fuzzy": score, "hypothesis": text, "hypotheses": hyps, "mode": "nbest",
+                 "rejected": score < self.fuzzy_min}
+        return Transcript("" if extra["rejected"] else text, self.name, score, extra)
 
     def _checked(self, pcm: bytes, mode: str, accept_ratio: float) -> Transcript:
-        text, _, segs = self._decode(pcm, _TRIGRAM if mode == _TRIGRAM else GRAMMAR)
+        text, _, segs = self._decode(pcm, _LM_MODES.get(mode, GRAMMAR))
         text = clean(text)
         segs = [s for s in segs if s.word != "<s>" and s.word != "</s>"] or segs
         # grammar: a text that is no phrasing means the grammar's end was never reached
         if not text or (mode == "grammar" and text not in self.phrases):
             return Transcript("", self.name, 0.0, {"rejected": True, "hypothesis": text})
+        if accept_ratio == -math.inf:  # no check: the matcher's threshold decides
+            return Transcript(text, self.name, 0.5, {"hypothesis": text, "rejected": False,
+                                                     "mode": mode})
         frames = max(1, max(s.end_frame for s in segs) + 1)
         _, _, loop = self._decode(pcm, _PHONES)
         ratio = (sum(_log(s.ascore) for s in segs) - sum(_log(s.ascore) for s in loop)) / frames
