@@ -59,12 +59,15 @@ class VadConfig:
     max_utterance_s: float | None = _f(
         None, "An utterance is cut at this length; null = preset.", lo=1, hi=120)
     noise_gate_db: float = _f(
-        6.0, "A frame is speech only this many dB above the quietest frame of the last "
-        "noise_window_s (and when webrtcvad says so): steady noise that starts after speech "
-        "(a fan, a tap) no longer holds the utterance open. 0 = off.", lo=0, hi=40)
+        6.0, "A frame is speech only this many dB above the noise floor (and when webrtcvad "
+        "says so). The floor is the quietest frame of the last 2 s (at most 35 dB under its "
+        "loudest), or of the last "
+        "noise_window_s once that has been steady within this many dB: steady noise that "
+        "starts after speech (a fan, a tap) no longer holds the utterance open, and a slow "
+        "speaker's long voiced words are not cut. 0 = off.", lo=0, hi=40)
     noise_window_s: float = _f(
-        0.6, "How far back the noise floor looks; steady noise ends an utterance after about "
-        "this long plus the hangover.", lo=0.1, hi=10)
+        0.6, "How long noise must stay steady before the floor rises to it; steady noise ends "
+        "an utterance after about this long plus the hangover.", lo=0.1, hi=10)
     early_end: bool = _f(
         False, "End the turn without waiting out the hangover when the speech so far (recognized "
         "after a 0.15 s pause) is a whole known phrasing: accepted by the pocketsphinx grammar "

@@ -77,6 +77,24 @@ def test_steady_noise_after_speech_no_longer_holds_the_utterance_open() -> None:
     assert utterances(noise_dbfs(6.0, -40), gate=True) == []  # noise alone: nothing
 
 
+def test_a_slow_speakers_pause_mid_sentence_does_not_split_the_question() -> None:
+    """At 120 wpm "your name" is voiced for ~0.6 s without a gap; a floor taken from that
+    stretch alone called the decaying end of "name" silence, so a 400 ms pause was heard as
+    660 ms and the question split in two (the hangover is 500 ms)."""
+    first = espeak_audio("what is your name", speed_wpm=120).samples
+    rest = espeak_audio("in japanese", speed_wpm=120).samples
+
+    def loud(x: np.ndarray) -> np.ndarray:  # espeak's own leading/trailing silence off
+        idx = np.nonzero(np.abs(x.astype(np.int32)) > 300)[0]
+        return x[idx[0]: idx[-1] + 1]
+
+    lead = np.zeros(8000, np.int16)
+    paused = np.concatenate([lead, loud(first), np.zeros(6400, np.int16), loud(rest), lead,
+                             lead])
+    assert len(utterances(paused, gate=False)) == 1
+    assert len(utterances(paused, gate=True)) == 1
+
+
 def test_run_input_says_nothing_to_an_utterance_without_words(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repo_config: Path,
         caplog: pytest.LogCaptureFixture) -> None:

@@ -6,9 +6,18 @@ its own, and in 100% of them for as long as it lasts when it starts right after 
 once the model has switched to speech it never learns the new noise. Such noise held
 utterances open until ``max_utterance_s``.
 
-The gate remembers the lowest frame energy of the last ``window_s`` (speech has gaps between
-syllables and words, stationary noise does not) and calls a frame speech only when it is
-``margin_db`` above that floor *and* the inner classifier says speech. Cost: one RMS per frame.
+The gate calls a frame speech only when it is ``margin_db`` above the noise floor *and* the
+inner classifier says speech. The floor is the lowest frame energy of the last ``long_window_s``
+(speech has gaps between syllables and words, stationary noise does not), but never more than
+``range_db`` below the loudest frame of that window (so a breathy tail ~30 dB under the voice
+is not speech, even in digital silence); except when the last ``window_s`` has been steady
+(every frame within ``margin_db`` of the others, as a fan or a tap is): then it is the lowest of
+that short window, so noise that starts after speech is ignored after ``window_s``.
+
+Why two windows: with the short one alone, a slow speaker's voiced stretch ("your name" at
+120 wpm, ~0.6 s without a gap) became its own floor, and the decaying end of the word (-25 to
+-35 dBFS) was called silence: a 400 ms pause was heard as 660 ms and split the question
+(docs/quiet.md). Cost: one RMS per frame and a min/max over ``long_window_s`` of floats.
 """
 
 from __future__ import annotations
@@ -33,14 +42,22 @@ class NoiseFloorGate:
     """``inner.is_speech`` and louder than the running floor by ``margin_db``."""
 
     def __init__(self, inner: VoiceDetector, margin_db: float = 6.0, window_s: float = 0.6,
-                 frame_ms: int = 30) -> None:
+                 frame_ms: int = 30, long_window_s: float = 2.0, range_db: float = 35.0) -> None:
         self.inner = inner
         self.margin_db = margin_db
-        self._recent: deque[float] = deque(maxlen=max(1, round(1000 * window_s / frame_ms)))
+        self.range_db = range_db
+        self._short = max(1, round(1000 * window_s / frame_ms))
+        long_frames = max(self._short, round(1000 * long_window_s / frame_ms))
+        self._recent: deque[float] = deque(maxlen=long_frames)
 
     @property
     def floor_db(self) -> float:
-        return min(self._recent) if self._recent else SILENT_DB
+        if not self._recent:
+            return SILENT_DB
+        short = list(self._recent)[-self._short:]
+        if len(short) == self._short and max(short) - min(short) < self.margin_db:
+            return min(short)  # steady for window_s: noise, whatever came before
+        return max(min(self._recent), max(self._recent) - self.range_db)
 
     def is_speech(self, frame: Audio) -> bool:
         energy = frame_db(frame)
