@@ -76,9 +76,9 @@ class VadConfig:
         "answer begins with it. Needs asr.speculative. See docs/latency.md.")
     early_end_after_s: float = _f(
         0.4, "With early_end: trailing silence the turn must have before it may end early; "
-        "a longer mid-sentence pause ends it (0.4 s: 4 of 48 paused utterances answered too "
-        "early beyond what the hangover alone does; 0.2 s: 22). Below hangover_s to gain "
-        "anything. See docs/latency.md.", lo=0, hi=5)
+        "a longer mid-sentence pause ends it (0.4 s: 2 of 48 paused utterances answered too "
+        "early, the hangover alone none; 0.2 s: 25). Below hangover_s to gain anything. See "
+        "docs/latency.md.", lo=0, hi=5)
     backend: str = _f(
         "webrtcvad", "Frame classifier: webrtcvad (a few microseconds a frame) or silero "
         "(silero-vad's ONNX model through ONNX Runtime, no torch: pip install --no-deps "
