@@ -22,6 +22,12 @@ def espeak_audio(text: str, voice: str = "en-us", speed_wpm: int = 150) -> Audio
     return speak(text, voice, speed_wpm)
 
 
+def trim(audio: Audio) -> Audio:
+    """Cut espeak-ng's own leading and trailing silence."""
+    loud = np.nonzero(np.abs(audio.samples) > 300)[0]
+    return Audio(audio.samples[loud[0]:loud[-1] + 1])
+
+
 def join_with_silence(parts: list[Audio], gap_s: float, lead_s: float = 0.5) -> Audio:
     pieces = [Audio.silence(lead_s)]
     for p in parts:

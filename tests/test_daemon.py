@@ -20,7 +20,7 @@ from assistant.kb.knowledge import load_kb
 from assistant.pipeline import Exchange, Pipeline
 from assistant.tts import SpeechThread, load_synthesizer
 from assistant.vad import PRESETS, WebRtcVad
-from tests.conftest import REPO, espeak_audio, join_with_silence
+from tests.conftest import REPO, espeak_audio, join_with_silence, trim
 
 
 class EchoRecognizer:
@@ -37,12 +37,6 @@ class EchoRecognizer:
     def transcribe(self, audio: Audio) -> Transcript:
         self.durations_s.append(round(audio.duration_s, 2))
         return Transcript("where do you live", self.name)
-
-
-def trim(audio: Audio) -> Audio:
-    """Cut espeak-ng's own leading and trailing silence."""
-    loud = np.nonzero(np.abs(audio.samples) > 300)[0]
-    return Audio(audio.samples[loud[0]:loud[-1] + 1])
 
 
 @pytest.fixture(scope="module")

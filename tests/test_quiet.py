@@ -20,7 +20,7 @@ from assistant.kb.matcher import Candidate, Match
 from assistant.quiet import QuietPolicy, has_words
 from assistant.vad import PRESETS, Framer, NoiseFloorGate, Segmenter, WebRtcVad
 from assistant.vad.segmenter import Ended
-from tests.conftest import FixedRecognizer, espeak_audio
+from tests.conftest import FixedRecognizer, espeak_audio, trim
 
 
 def reply(confidence: float, threshold: float = 0.6) -> Reply:
@@ -81,16 +81,10 @@ def test_a_slow_speakers_pause_mid_sentence_does_not_split_the_question() -> Non
     """At 120 wpm "your name" is voiced for ~0.6 s without a gap; a floor taken from that
     stretch alone called the decaying end of "name" silence, so a 400 ms pause was heard as
     660 ms and the question split in two (the hangover is 500 ms)."""
-    first = espeak_audio("what is your name", speed_wpm=120).samples
-    rest = espeak_audio("in japanese", speed_wpm=120).samples
-
-    def loud(x: np.ndarray) -> np.ndarray:  # espeak's own leading/trailing silence off
-        idx = np.nonzero(np.abs(x.astype(np.int32)) > 300)[0]
-        return x[idx[0]: idx[-1] + 1]
-
+    first = trim(espeak_audio("what is your name", speed_wpm=120)).samples
+    rest = trim(espeak_audio("in japanese", speed_wpm=120)).samples
     lead = np.zeros(8000, np.int16)
-    paused = np.concatenate([lead, loud(first), np.zeros(6400, np.int16), loud(rest), lead,
-                             lead])
+    paused = np.concatenate([lead, first, np.zeros(6400, np.int16), rest, lead, lead])
     assert len(utterances(paused, gate=False)) == 1
     assert len(utterances(paused, gate=True)) == 1
 
