@@ -28,11 +28,13 @@ import argparse
 import csv
 import io
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 THRESHOLDS_ST = (-1.0, -2.0, -3.0, -4.0)
 PAIRS = [("what time is it", "in tokyo"), ("where do you live", "when you are not working"),
          ("who made", "the coffee"), ("what is your name", "in japanese"),
@@ -74,7 +76,8 @@ def real(folder: Path) -> tuple[list[float | None], list[float | None]]:
 
     finals: list[float | None] = []
     cuts: list[float | None] = []
-    rows = list(csv.DictReader(open(folder / "transcripts.tsv"), delimiter="\t"))
+    rows = csv.DictReader((folder / "transcripts.tsv").read_text(encoding="utf-8")
+                          .splitlines(), delimiter="\t")
     for row in rows:
         if not row["transcript"]:
             continue
@@ -90,13 +93,15 @@ def real(folder: Path) -> tuple[list[float | None], list[float | None]]:
 
 
 def espeak(text: str, wpm: int) -> np.ndarray:
+    """espeak-ng with SSML on (``-m``: assistant.spoken_set.speak reads tags aloud), 16 kHz."""
     import soundfile as sf
-    from scipy.signal import resample_poly
+
+    from assistant.audio.types import to_pipeline
 
     out = subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(wpm), "-m", "--stdout", text],
                          capture_output=True, check=True)
     data, rate = sf.read(io.BytesIO(out.stdout), dtype="int16")
-    return resample_poly(data.astype(np.float64), 16000, rate).astype(np.int16)
+    return to_pipeline(data, rate).samples
 
 
 def before_break(x: np.ndarray) -> np.ndarray:

@@ -18,18 +18,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from vad_noise import segment  # noqa: E402  (this folder is on sys.path)
+
 from assistant.audio.files import read_audio  # noqa: E402
 from assistant.audio.types import Audio  # noqa: E402
-from assistant.vad import PRESETS, Framer, NoiseFloorGate, Segmenter, WebRtcVad  # noqa: E402
-from assistant.vad.segmenter import Ended  # noqa: E402
-
-
-def utterances(audio: Audio, vad: WebRtcVad | NoiseFloorGate) -> list[Audio]:
-    seg, out = Segmenter(PRESETS["default"], 30), []
-    for frame in Framer(30).push(audio):
-        out += [e.audio for e in seg.push(frame, vad.is_speech(frame)) if isinstance(e, Ended)]
-    last = seg.flush()
-    return out + ([last.audio] if isinstance(last, Ended) else [])
+from assistant.vad import NoiseFloorGate, WebRtcVad  # noqa: E402
 
 
 def main() -> int:
@@ -52,13 +45,14 @@ def main() -> int:
 
     same = n = 0
     pad = np.zeros(8000, np.int16)
-    for row in csv.DictReader(open(args.dev / "transcripts.tsv"), delimiter="\t"):
+    rows = (args.dev / "transcripts.tsv").read_text(encoding="utf-8").splitlines()
+    for row in csv.DictReader(rows, delimiter="\t"):
         if not row["transcript"]:
             continue
         audio = Audio(np.concatenate([pad, read_audio(args.dev / row["file"]).samples, pad,
                                       pad]))
-        alone = " | ".join(text(u) for u in utterances(audio, WebRtcVad(3)))
-        gated = " | ".join(text(u) for u in utterances(audio, NoiseFloorGate(WebRtcVad(3))))
+        alone = " | ".join(text(u) for u in segment(audio, WebRtcVad(3)))
+        gated = " | ".join(text(u) for u in segment(audio, NoiseFloorGate(WebRtcVad(3))))
         n += 1
         same += alone == gated
         if alone != gated:

@@ -18,7 +18,7 @@ import numpy as np
 from assistant.audio.files import read_audio
 from assistant.audio.types import Audio
 from assistant.spoken_set import speak
-from assistant.vad import PRESETS, Framer, NoiseFloorGate, Segmenter, WebRtcVad
+from assistant.vad import PRESETS, Framer, NoiseFloorGate, Segmenter, VoiceDetector, WebRtcVad
 from assistant.vad.segmenter import Ended
 
 QUESTIONS = ["where do you live", "what is your name and who made you",
@@ -33,21 +33,25 @@ def noise(kind: str, seconds: float, dbfs: float, rng: np.random.Generator) -> n
     return (x / np.sqrt(np.mean(x ** 2)) * 10 ** (dbfs / 20) * 32767).astype(np.int16)
 
 
+def segment(audio: Audio, vad: VoiceDetector) -> list[Audio]:
+    """The utterances the default endpointing finds in ``audio`` with ``vad``."""
+    seg, out = Segmenter(PRESETS["default"], 30), []
+    for frame in Framer(30).push(audio):
+        out += [e.audio for e in seg.push(frame, vad.is_speech(frame)) if isinstance(e, Ended)]
+    last = seg.flush()
+    return out + ([last.audio] if isinstance(last, Ended) else [])
+
+
 def utterances(samples: np.ndarray, gate: bool, margin_db: float, window_s: float,
                backend: str = "webrtcvad") -> list[float]:
     if backend == "silero":
         from assistant.vad.silero import SileroVad
 
-        base: object = SileroVad()
+        base: VoiceDetector = SileroVad()
     else:
         base = WebRtcVad(3)
-    vad = NoiseFloorGate(base, margin_db, window_s) if gate else base  # type: ignore[arg-type]
-    seg, out = Segmenter(PRESETS["default"], 30), []
-    for frame in Framer(30).push(Audio(samples)):
-        out += [round(e.audio.duration_s, 2) for e in seg.push(frame, vad.is_speech(frame))
-                if isinstance(e, Ended)]
-    last = seg.flush()
-    return out + ([round(last.audio.duration_s, 2)] if isinstance(last, Ended) else [])
+    vad = NoiseFloorGate(base, margin_db, window_s) if gate else base
+    return [round(u.duration_s, 2) for u in segment(Audio(samples), vad)]
 
 
 def main() -> None:
