@@ -61,10 +61,10 @@ class VadConfig:
     noise_gate_db: float = _f(
         6.0, "A frame is speech only this many dB above the noise floor (and when webrtcvad "
         "says so). The floor is the quietest frame of the last 2 s (at most 35 dB under its "
-        "loudest), or of the last "
-        "noise_window_s once that has been steady within this many dB: steady noise that "
-        "starts after speech (a fan, a tap) no longer holds the utterance open, and a slow "
-        "speaker's long voiced words are not cut. 0 = off.", lo=0, hi=40)
+        "loudest), or of the last noise_window_s once that has been steady within this many "
+        "dB: steady noise that starts after speech (a fan, a tap) no longer holds the "
+        "utterance open, and a slow speaker's long voiced words are not cut. 0 = off.",
+        lo=0, hi=40)
     noise_window_s: float = _f(
         0.6, "How long noise must stay steady before the floor rises to it; steady noise ends "
         "an utterance after about this long plus the hangover.", lo=0.1, hi=10)
