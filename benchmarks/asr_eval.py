@@ -3,6 +3,7 @@ as `assistant eval` (segmenter, recognizer, matcher, the staying-quiet rule) (is
 
     python benchmarks/asr_eval.py SETS_DIR [--sets tune,heldout,piper,dev]
         [--modes pocketsphinx,whisper,cascade] [--set asr.whisper_chunk_s=15 ...] [--errors]
+        [--remember DIR] [--config config.yaml]
 
 Per set and mode: questions as written, paraphrases and unrelated speech/noise (no answer)
 right, the confident wrong answers, and the mean recognition time per utterance (this machine,
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
+import json
 import logging
 import sys
 import tempfile
@@ -21,10 +24,35 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from assistant.asr import Transcript  # noqa: E402
 from assistant.commands.common import build_answerer, build_recognizer  # noqa: E402
 from assistant.commands.eval import evaluate  # noqa: E402
 from assistant.config import load_config, with_overrides  # noqa: E402
 from assistant.evaluation import read_dataset, summarize  # noqa: E402
+
+
+class Remembered:
+    """A recognizer whose transcripts are kept on disk, keyed by the audio: a rerun with
+    another matcher (or matcher setting) costs no recognition."""
+
+    def __init__(self, recognizer: object, path: Path) -> None:
+        self.recognizer, self.path = recognizer, path
+        self.name = recognizer.name  # type: ignore[attr-defined]
+        self.memo = json.loads(path.read_text()) if path.is_file() else {}
+
+    def adapt(self, phrases: object) -> None:
+        pass
+
+    def transcribe(self, audio: object) -> Transcript:
+        key = hashlib.sha1(audio.pcm).hexdigest()  # type: ignore[attr-defined]
+        if key not in self.memo:
+            t = self.recognizer.transcribe(audio)  # type: ignore[attr-defined]
+            extra = {k: v for k, v in t.extra.items()
+                     if isinstance(v, (str, int, float, bool, type(None)))}
+            self.memo[key] = [t.text, t.backend, t.confidence, extra]
+            self.path.write_text(json.dumps(self.memo))
+        text, backend, confidence, extra = self.memo[key]
+        return Transcript(text, backend, confidence, extra)
 
 
 def _value(text: str) -> object:
@@ -44,6 +72,9 @@ def main() -> int:
     ap.add_argument("--set", dest="overrides", action="append", default=[],
                     metavar="asr.FIELD=VALUE")
     ap.add_argument("--errors", action="store_true", help="list every wrong row")
+    ap.add_argument("--remember", type=Path, metavar="DIR", help="keep each mode's "
+                    "transcripts in DIR and reuse them (rerun the matching alone)")
+    ap.add_argument("--config", type=Path, default=REPO / "config.yaml")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     extra = {}
@@ -56,7 +87,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|")
     for name in args.names.split(","):
         folder = args.sets / name
-        cfg = load_config(REPO / "config.yaml")
+        cfg = load_config(args.config)
         qa = folder / "qa.yaml"
         cfg = dataclasses.replace(cfg, qa_file=str(qa if qa.is_file() else REPO / "qa.yaml"),
                                   cache_dir=str(cache))
@@ -65,6 +96,10 @@ def main() -> int:
         for mode in args.modes.split(","):
             mcfg = with_overrides(cfg, asr={"backend": mode, **extra})
             recognizer = build_recognizer(mcfg, answerer.kb.questions)
+            if args.remember:
+                args.remember.mkdir(parents=True, exist_ok=True)
+                tag = "-".join(f"{k}={v}" for k, v in sorted(extra.items()))
+                recognizer = Remembered(recognizer, args.remember / f"{name}-{mode}{tag}.json")
             outcomes = evaluate(rows, recognizer, answerer, mcfg)
             s = summarize(outcomes, worst=0)
             cells = []

@@ -78,10 +78,12 @@ def answer_onsets_ms(recording: np.ndarray, offset_ms: float, ends_ms: list[floa
 
 
 def _config(folder: Path, qa: Path, cache: Path, early_end: bool,
-            after_s: float | None = None, vad_backend: str = "webrtcvad") -> Path:
-    path = folder / f"config-{'early' if early_end else 'plain'}-{after_s}-{vad_backend}.yaml"
+            after_s: float | None = None, vad_backend: str = "webrtcvad",
+            asr: str = "pocketsphinx") -> Path:
+    path = folder / (f"config-{'early' if early_end else 'plain'}-{after_s}-{vad_backend}-"
+                     f"{asr}.yaml")
     after = "" if after_s is None else f"  early_end_after_s: {after_s}\n"
-    path.write_text(f"qa_file: {qa}\ncache_dir: {cache}\nasr:\n  backend: pocketsphinx\n"
+    path.write_text(f"qa_file: {qa}\ncache_dir: {cache}\nasr:\n  backend: {asr}\n"
                     f"vad:\n  backend: {vad_backend}\n  early_end: {str(early_end).lower()}\n"
                     f"{after}log:\n"
                     "  enabled: false\n", encoding="utf-8")
@@ -125,34 +127,45 @@ def run_preset(room: Room, folder: Path, config: Path, preset: str, wav: Path,
 
 def measure(qa: Path, cache: Path, questions: list[str], presets: list[str],
             gap_s: float = 7.0, early_after_s: tuple[float, ...] = (),
-            silero: bool = False) -> dict[str, Any]:
+            silero: bool = False, cascade: bool = False,
+            paraphrases: list[str] | None = None) -> dict[str, Any]:
     """``mouth_to_ear_ms`` per preset, plus ``default_early_end`` (vad.early_end_after_s as
     configured by default) and ``default_early_end_after_<s>`` for each of ``early_after_s``;
     with ``silero``, ``default_silero`` and ``default_silero_early_end`` (vad.backend silero);
-    or ``{"skipped": why}``."""
+    with ``cascade``, ``default_cascade`` (the same questions, asr.backend cascade) and, given
+    ``paraphrases`` (questions in other words than qa.yaml's), ``default_cascade_paraphrase``;
+    or ``{"skipped": why}``. The other rows use the pocketsphinx grammar alone."""
     try:
         room = Room.start()
     except RoomError as exc:
         return {"skipped": str(exc)}
     with room, tempfile.TemporaryDirectory(prefix="m2e-") as tmp:
         folder = Path(tmp)
-        audio, ends = scene(questions, gap_s)
-        wav = write_wav(folder / "scene.wav", audio)
+        scenes = {"written": scene(questions, gap_s)}
+        if cascade and paraphrases:
+            scenes["paraphrase"] = scene(paraphrases, gap_s)
+        wavs = {k: write_wav(folder / f"scene-{k}.wav", a) for k, (a, _) in scenes.items()}
         out: dict[str, Any] = {"recognizer": "pocketsphinx", "gap_s": gap_s}
-        runs: list[tuple[str, str, bool, float | None, str]] = [
-            (p, p, False, None, "webrtcvad") for p in presets]
-        runs += [("default_early_end", "default", True, None, "webrtcvad")]
-        runs += [(f"default_early_end_after_{a}", "default", True, a, "webrtcvad")
-                 for a in early_after_s]
+        runs: list[tuple[str, str, bool, float | None, str, str, str]] = [
+            (p, p, False, None, "webrtcvad", "pocketsphinx", "written") for p in presets]
+        runs += [("default_early_end", "default", True, None, "webrtcvad", "pocketsphinx",
+                  "written")]
+        runs += [(f"default_early_end_after_{a}", "default", True, a, "webrtcvad",
+                  "pocketsphinx", "written") for a in early_after_s]
         if silero:
-            runs += [("default_silero", "default", False, None, "silero"),
-                     ("default_silero_early_end", "default", True, None, "silero")]
-        for name, preset, early, after, vad in runs:
+            runs += [("default_silero", "default", False, None, "silero", "pocketsphinx",
+                      "written"),
+                     ("default_silero_early_end", "default", True, None, "silero",
+                      "pocketsphinx", "written")]
+        if cascade:
+            runs += [(f"default_cascade{'' if k == 'written' else '_' + k}", "default", False,
+                      None, "webrtcvad", "cascade", k) for k in scenes]
+        for name, preset, early, after, vad, asr, kind in runs:
             log.info("mouth to ear in the room: %s...", name)
             try:
                 out[name] = run_preset(room, folder,
-                                       _config(folder, qa, cache, early, after, vad),
-                                       preset, wav, ends, gap_s)
+                                       _config(folder, qa, cache, early, after, vad, asr),
+                                       preset, wavs[kind], scenes[kind][1], gap_s)
             except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
                 out[name] = {"error": str(exc)}
         return out
