@@ -110,9 +110,10 @@ class AsrConfig:
         30, "Whisper's window in seconds: each utterance is padded to it. Shorter is cheaper "
         "but tiny.en then repeats itself (docs/paraphrases.md).", lo=5, hi=30)
     cascade_verify_below: float = _f(
-        -5.0, "cascade: a phrasing the grammar accepts with a phone-loop margin below this is "
+        -20.0, "cascade: a phrasing the grammar accepts with a phone-loop margin below this is "
         "checked by Whisper (its check accepts from -26; -1000 = only what it rejects goes to "
-        "Whisper). Where Whisper heard other words, they go to the matcher instead. "
+        "Whisper). Where Whisper heard other words with a confidence of 0.7 or more, they go to "
+        "the matcher instead. "
         "docs/paraphrases.md has the measurements.", lo=-1000, hi=100)
     whisper_prompt: bool = _f(
         False, "Prompt Whisper with the knowledge base's phrasings (biases it toward their "

@@ -77,6 +77,28 @@ def test_words_are_lower_case_without_punctuation() -> None:
     assert repeats([], 2) == 0
 
 
+def test_the_cascade_asks_whisper_only_when_the_grammar_is_unsure() -> None:
+    from assistant.asr import Transcript
+    from assistant.asr.cascade import CascadeRule
+
+    rule = CascadeRule(verify_below=-20.0, min_confidence=0.7)
+    clear = Transcript("where do you live", "pocketsphinx", 0.9, {"ratio": -3.0})
+    narrow = Transcript("talk to you later", "pocketsphinx", 0.6, {"ratio": -23.9})
+    rejected = Transcript("", "pocketsphinx", 0.0, {"ratio": -40.0, "rejected": True})
+    assert not rule.ask_second(clear)
+    assert rule.ask_second(narrow) and rule.ask_second(rejected)
+    sure = Transcript("add milk to my shopping list", "whisper", 0.85)
+    unsure = Transcript("at mill to my shop in list", "whisper", 0.4)
+    same = Transcript("talk to you later please", "whisper", 0.9)
+    nothing = Transcript("", "whisper", 0.0)
+    assert rule.choose(narrow, sure) is sure  # other words, surely heard: the matcher judges
+    assert rule.choose(narrow, unsure) is narrow  # Whisper unsure: the grammar's phrasing
+    assert rule.choose(narrow, same) is narrow  # about the same words: the exact phrasing
+    assert rule.choose(narrow, nothing) is narrow
+    assert rule.choose(rejected, unsure) is unsure  # the grammar had nothing to offer
+    assert rule.choose(rejected, nothing) is rejected
+
+
 # --- real speech, the real model ---------------------------------------------------------
 def test_a_question_as_written_is_taken_from_the_grammar(cascade: object) -> None:
     heard = cascade.transcribe(padded(espeak_audio("Where do you live?")))  # type: ignore[attr-defined]
@@ -94,6 +116,20 @@ def test_a_paraphrase_the_grammar_rejects_is_heard_by_whisper_and_answered(
     reply = answerer.reply(heard.text)  # type: ignore[attr-defined]
     assert not reply.fallback
     assert reply.answer == "I live inside this computer, in Kathmandu."
+
+
+def test_a_paraphrase_in_the_piper_voice_is_answered(cascade: object, answerer: object) -> None:
+    pytest.importorskip("piper", reason="pip install -e '.[voice]'")
+    from assistant.audio.types import to_pipeline
+    from assistant.config import TtsConfig
+    from assistant.tts import load_synthesizer
+
+    voice = load_synthesizer(TtsConfig(backend="piper"))
+    spoken = voice.synthesize("Who programmed you?")
+    heard = cascade.transcribe(padded(to_pipeline(spoken.samples, spoken.rate_hz)))  # type: ignore[attr-defined]
+    assert heard.backend == "whisper"
+    reply = answerer.reply(heard.text)  # type: ignore[attr-defined]
+    assert reply.answer.startswith("I was built by a small team")
 
 
 def test_noise_and_silence_stay_silent(cascade: object) -> None:

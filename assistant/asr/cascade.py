@@ -7,8 +7,8 @@ sure of, so that a question in the speaker's own words still reaches the matcher
                     v
                  Whisper (guarded against noise)
                     | heard nothing: the grammar's result (its phrasing, or nothing)
-                    | heard (about) the grammar's phrasing: the phrasing
-                    v heard something else: Whisper's words, for the matcher to judge
+                    | heard (about) the grammar's phrasing, or is unsure: the phrasing
+                    v heard something else, surely: Whisper's words, for the matcher
 
 The grammar forces every utterance onto the nearest phrasing, and its phone-loop check lets a
 few wrong ones through with a narrow margin ("what city do you live in" accepted as "what is
@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from ..audio.types import Audio
 from . import Recognizer, Transcript
 
-VERIFY_BELOW = -5.0  # pocketsphinx ratio; the check's own bar is -26
+VERIFY_BELOW = -20.0  # pocketsphinx ratio; the check's own bar is -26
+MIN_CONFIDENCE = 0.7  # exp(mean log-probability per token) of Whisper's kept segments
 
 
 @dataclass(frozen=True)
 class CascadeRule:
     verify_below: float = VERIFY_BELOW
+    min_confidence: float = MIN_CONFIDENCE  # Whisper's, to replace an accepted phrasing
     agree_ratio: float = 0.8  # difflib ratio of the word sequences
 
     def ask_second(self, first: Transcript) -> bool:
@@ -45,7 +47,10 @@ class CascadeRule:
 
     def choose(self, first: Transcript, second: Transcript) -> Transcript:
         """Which transcript goes on to the matcher."""
-        if not second.text or (first.text and self.agree(first.text, second.text)):
+        if not second.text:
+            return first
+        if first.text and (self.agree(first.text, second.text)
+                           or (second.confidence or 0.0) < self.min_confidence):
             return first
         return second
 
