@@ -76,10 +76,19 @@ def whisper_available(cfg: AsrConfig) -> tuple[bool, str]:
         return False, "the Python package 'faster-whisper' is not installed"
     from .whisper_model import PACKAGED, installed
 
-    if cfg.whisper_model in PACKAGED and cfg.whisper_model not in installed():
-        return False, (f"the model package(s) {' '.join(PACKAGED[cfg.whisper_model].packages)} "
-                       "are not installed")
-    return True, ""
+    model = cfg.whisper_model
+    if model in PACKAGED:
+        if model not in installed():
+            return False, (f"the model package(s) {' '.join(PACKAGED[model].packages)} "
+                           "are not installed")
+        return True, ""
+    if Path(model).expanduser().is_dir() or model.startswith(("/", ".", "~")):
+        return Path(model).expanduser().is_dir(), f"the folder {model} does not exist"
+    from ..model_files import local_folder
+
+    if "/" in model and local_folder(model, ("model.bin",)) is None:
+        return False, f"the Whisper model {model} is not downloaded"
+    return True, ""  # an unknown name: loading says which ones are installed
 
 
 def resolve_backend(cfg: AsrConfig, cache_dir: Path | None = None) -> str:
@@ -99,12 +108,11 @@ def resolve_backend(cfg: AsrConfig, cache_dir: Path | None = None) -> str:
 
 
 def _whisper(cfg: AsrConfig, cache_dir: Path) -> Recognizer:
-    ok, why = whisper_available(cfg)
-    if not ok:
-        raise AsrError(f"asr.backend {cfg.backend} needs Whisper, but {why}; install the "
-                       "whisper extra (`pip install -e '.[whisper]'`, README) or set "
+    if importlib.util.find_spec("faster_whisper") is None:
+        raise AsrError(f"asr.backend {cfg.backend} needs the package 'faster-whisper'; install "
+                       "the whisper extra (`pip install -e '.[whisper]'`, README) or set "
                        "asr.backend: pocketsphinx", code="missing-package")
-    from .whisper import WhisperRecognizer
+    from .whisper import WhisperRecognizer  # the model's own errors name the package or file
 
     return WhisperRecognizer.load(cfg, cache_dir)
 
