@@ -2,12 +2,12 @@
 as `assistant eval` (segmenter, recognizer, matcher, the staying-quiet rule) (issue #25).
 
     python benchmarks/asr_eval.py SETS_DIR [--sets tune,heldout,piper,dev]
-        [--modes pocketsphinx,whisper,cascade] [--set asr.whisper_chunk_s=15 ...] [--errors]
+        [--modes pocketsphinx,whisper,cascade] [--set asr.whisper_window=30s ...] [--errors]
         [--remember DIR] [--config config.yaml]
 
 Per set and mode: questions as written, paraphrases and unrelated speech/noise (no answer)
 right, the confident wrong answers, and the mean recognition time per utterance (this machine,
-wall clock). ``--set`` overrides asr fields for every mode (e.g. a shorter Whisper window).
+wall clock). ``--set`` overrides asr fields for every mode (e.g. asr.whisper_window=30s).
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ rule (``verify_below``: which grammar acceptances Whisper checks; ``min_confiden
 Whisper must be for its words to replace the grammar's phrasing) and score it through the
 same pipeline as `assistant eval`. No recognizer runs, so a grid costs seconds.
 
-    python benchmarks/asr_eval.py SETS --modes pocketsphinx,whisper --remember MEM
+    python benchmarks/asr_eval.py SETS --modes pocketsphinx --remember MEM
+    python benchmarks/asr_eval.py SETS --modes whisper --set asr.whisper_window=fit --remember MEM
     python benchmarks/cascade_rule.py SETS MEM [--sets tune] [--verify -1000,-15,-10,-5]
-        [--min-confidence 0,0.4,0.5,0.6]
+        [--min-confidence 0,0.4,0.5,0.6] [--whisper whisper_window=fit]
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def main() -> int:
     ap.add_argument("--sets", dest="names", default="tune")
     ap.add_argument("--verify", default="-1000,-20,-15,-10,-5,0")
     ap.add_argument("--min-confidence", default="0,0.4,0.5,0.6,0.7")
+    ap.add_argument("--whisper", default="whisper_window=fit", metavar="TAG",
+                    help="which remembered Whisper run: its --set overrides, as in the file "
+                    "name (e.g. whisper_prompt=True-whisper_window=fit)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     print("| set | verify_below | min_confidence | as written | paraphrases | unrelated | "
@@ -69,7 +73,7 @@ def main() -> int:
         answerer = build_answerer(cfg)
         rows = read_dataset(folder / "DATASET.tsv", answerer.kb)
         grammar = json.loads((args.memory / f"{name}-pocketsphinx.json").read_text())
-        whisper = json.loads((args.memory / f"{name}-whisper.json").read_text())
+        whisper = json.loads((args.memory / f"{name}-whisper{args.whisper}.json").read_text())
         for v in (float(x) for x in args.verify.split(",")):
             for c in (float(x) for x in args.min_confidence.split(",")):
                 rule = CascadeRule(verify_below=v, min_confidence=c)

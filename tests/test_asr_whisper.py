@@ -208,3 +208,14 @@ def test_check_names_a_missing_model_in_one_line(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert "nowhere: no such folder" in out.stdout + out.stderr
+
+
+def test_a_decoder_loop_is_cut_at_its_first_repeat() -> None:
+    from assistant.asr.whisper_window import unloop, window_s
+
+    said = [7, 8, 9, 10]
+    assert unloop(said * 3 + said[:2]) == said
+    assert unloop([1, 2] + said * 2) == [1, 2] + said
+    assert unloop([5, 5, 6, 7, 8]) == [5, 5, 6, 7, 8]  # short repeats ("bye bye") stay
+    assert unloop([]) == []
+    assert window_s(1.2) == 4 and window_s(2.9) == 4 and window_s(29.5) == 30

@@ -2,8 +2,9 @@
 
 The model is loaded once (``whisper_model.locate`` finds and verifies it) and fed each
 utterance as a float32 array, int8 on the CPU, greedy or beam search as configured, one pass
-at temperature 0 (no slow retries at higher temperatures: the guard decides instead). Its
-output goes through ``whisper_guard`` so that noise and silence stay silent.
+at temperature 0 (no slow retries at higher temperatures: the guard decides instead), on a
+window that fits the utterance (``whisper_window``) unless asked for faster-whisper's 30 s.
+Its output goes through ``whisper_guard`` so that noise and silence stay silent.
 """
 
 from __future__ import annotations
@@ -21,23 +22,26 @@ from ..errors import AsrError
 from . import Transcript
 from .whisper_guard import Guard, Segment, words_of
 from .whisper_model import english_only, locate
+from .whisper_window import decode
 
+FIT_MAX_S = 28.0  # longer utterances take faster-whisper's own 30 s windows
 log = logging.getLogger(__name__)
 
 MIN_SPEECH_S = 0.1  # shorter than this: nothing to recognize
+PROMPT_CHARS = 800  # Whisper's prompt holds at most 223 tokens
 
 
 class WhisperRecognizer:
     name = "whisper"
 
     def __init__(self, model: Any, model_name: str, beam_size: int = 1,
-                 language: str | None = "en", chunk_s: int = 30, guard: Guard | None = None,
+                 language: str | None = "en", window: str = "fit", guard: Guard | None = None,
                  prompt: bool = False) -> None:
         self.model = model  # faster_whisper.WhisperModel
         self.model_name = model_name
         self.beam_size = beam_size
         self.language = language  # None: detect
-        self.chunk_s = chunk_s
+        self.window = window
         self.guard = guard or Guard()
         self.prompt = prompt
         self._prompt_text: str | None = None
@@ -65,48 +69,54 @@ class WhisperRecognizer:
         if english_only(cfg.whisper_model, folder):
             language = "en"
         return cls(model, cfg.whisper_model, beam_size=cfg.whisper_beam_size,
-                   language=language, chunk_s=cfg.whisper_chunk_s,
+                   language=language, window=cfg.whisper_window,
                    prompt=cfg.whisper_prompt)
 
     def adapt(self, phrases: Sequence[str]) -> None:
-        """With ``asr.whisper_prompt``, the knowledge base's phrasings bias the decoder (its
-        initial prompt); otherwise Whisper needs nothing from the knowledge base."""
-        if self.prompt and phrases:
-            text = " ".join(dict.fromkeys(p.strip() for p in phrases if p.strip()))
-            self._prompt_text = text[-800:]  # the prompt holds at most ~224 tokens
-        else:
-            self._prompt_text = None
+        """With ``asr.whisper_prompt``, the knowledge base's phrasings bias the decoder: as
+        many as fit in its prompt (~200 tokens, about 40 short questions), in qa.yaml's order,
+        as if they had been said just before. Otherwise Whisper needs nothing from them."""
+        kept: list[str] = []
+        for phrase in dict.fromkeys(p.strip() for p in phrases if p.strip()):
+            if sum(len(k) + 1 for k in kept) + len(phrase) > PROMPT_CHARS:
+                break
+            kept.append(phrase if phrase[-1] in ".?!" else phrase + ".")
+        self._prompt_text = " ".join(kept) if self.prompt and kept else None
 
-    def raw(self, audio: Audio) -> tuple[list[Segment], Any]:
-        """Whisper's own segments (text with punctuation and case) and its info."""
+    def raw(self, audio: Audio) -> tuple[list[Segment], str | None]:
+        """Whisper's own segments (text with punctuation and case) and the language."""
         if audio.rate_hz != PIPELINE_RATE_HZ:
             raise AsrError(f"Whisper needs {PIPELINE_RATE_HZ} Hz audio, got {audio.rate_hz} Hz; "
                            "convert it with assistant.audio.types.to_pipeline", code="format")
         try:
             with self._lock:
+                if self.window == "fit" and audio.duration_s <= FIT_MAX_S:
+                    found, language = decode(self.model, audio.as_float(), self.language,
+                                             self.beam_size, self._prompt_text)
+                    return found, language
                 segments, info = self.model.transcribe(
                     audio.as_float(), language=self.language, beam_size=self.beam_size,
                     temperature=0.0, condition_on_previous_text=False,
                     without_timestamps=True, vad_filter=False,
-                    chunk_length=self.chunk_s, initial_prompt=self._prompt_text)
+                    initial_prompt=self._prompt_text)
                 found = [Segment(s.text, s.avg_logprob, s.no_speech_prob,
                                  s.compression_ratio) for s in segments]
         except Exception as exc:
             raise AsrError(f"Whisper failed on {audio.duration_s:.1f} s of audio "
                            f"({type(exc).__name__}: {exc})", code="decode") from None
-        return found, info
+        return found, getattr(info, "language", self.language)
 
     def transcribe(self, audio: Audio) -> Transcript:
         if audio.duration_s < MIN_SPEECH_S:
             return Transcript("", self.name, None)
-        segments, info = self.raw(audio)
+        segments, language = self.raw(audio)
         kept, dropped = self.guard.keep(segments)
         said = "".join(s.text for s in kept).strip()
         words = [w for s in kept for w in words_of(s.text)]
         confidence = (math.exp(sum(s.avg_logprob for s in kept) / len(kept)) if kept
                       else 0.0)
         extra: dict[str, object] = {"said": said, "dropped": dropped,
-                                    "language": getattr(info, "language", self.language)}
+                                    "language": language}
         if segments:
             extra["no_speech_prob"] = max(s.no_speech_prob for s in segments)
             extra["avg_logprob"] = min(s.avg_logprob for s in segments)
