@@ -69,16 +69,18 @@ def onnx_ready(cfg: AsrConfig, cache_dir: Path | None) -> bool:
     return folder is not None and onnx_path(folder, cache_dir, cfg.quantize).is_file()
 
 
-def resolve_backend(cfg: AsrConfig, cache_dir: Path | None = None) -> str:
+def resolve_backend(cfg: AsrConfig, cache_dir: Path | None = None, say: bool = True) -> str:
     """``asr.backend`` with auto resolved; ``cache_dir`` lets auto see a downloaded ONNX model
-    on a machine without torch."""
+    on a machine without torch. ``say``: log auto's choice (callers that load the recognizer
+    next pass False: loading says it once)."""
     if cfg.backend != "auto":
         return cfg.backend
     ok, why = wav2vec2_available(cfg, cache_dir)
     if ok:
         return "wav2vec2"
-    log.info("asr.backend auto: using pocketsphinx because %s (run `assistant download` to "
-             "use wav2vec2)", why)
+    if say:
+        log.info("asr.backend auto: using pocketsphinx because %s (run `assistant download` "
+                 "to use wav2vec2)", why)
     return "pocketsphinx"
 
 

@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     from ..tts import SpeechThread, static_answers
     from ..vad import build_detector, segmenter_settings
     from ..vad.early_end import EarlyEnd, EarlyEndRule
-    from ..wake.earcon import player
+    from ..wake import how_to_ask
+    from ..wake.earcon import earcon_hook
     from ..wake.hook import build_hook
     from ..wake.mute import MuteSwitch, mute_path
 
@@ -127,8 +128,7 @@ def run(args: argparse.Namespace) -> int:
                     on_state=notifier.on_state, on_tick=notifier.tick,
                     early_end=EarlyEnd(EarlyEndRule(after_s=cfg.vad.early_end_after_s))
                     if cfg.vad.early_end else None,
-                    wake=build_hook(cfg, player(sink.play) if cfg.wake.earcon and
-                                    isinstance(sink, SpeakerSink) else None),
+                    wake=build_hook(cfg, earcon_hook(sink) if cfg.wake.earcon else None),
                     mute=MuteSwitch(mute_path(cfg)))
 
     def adapt(questions: list[str]) -> None:
@@ -141,7 +141,11 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
-        log.info("%s received: stopping", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if stop.is_set():  # said once (a second delivery, or Ctrl-C pressed again)
+            log.debug("%s received again: already stopping", name)
+            return
+        log.info("%s received: stopping", name)
         notifier.stopping()
         stop.set()
 
@@ -149,8 +153,9 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
     reloader.start()
-    log.info("ready: %d questions, recognizer %s, listening on %s", len(answerer.kb.questions),
-             recognizer.name, args.input or "the microphone")
+    log.info("ready: %d questions, recognizer %s, listening on %s%s",
+             len(answerer.kb.questions), recognizer.name, args.input or "the microphone",
+             f"; {how_to_ask(daemon.wake.detector.word)}" if daemon.wake else "")
     try:
         daemon.run(stop, reconnect=not args.input)
     finally:
