@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from .common import add_command, build_answerer, build_recognizer, config_from_args
@@ -66,6 +67,21 @@ def _have_loudspeaker(cfg: Any) -> bool:
         log.error("error[audio:%s]: %s; answers are logged, not spoken", exc.code, exc)
         return False
     return True
+
+
+def stop_handler(stop: threading.Event,
+                 stopping: Callable[[], None]) -> Callable[[int, object], None]:
+    """SIGTERM/SIGINT: say it and stop, once (a second delivery, seen under emulation, or
+    Ctrl-C pressed again, is a debug line)."""
+    def on_signal(signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.debug("%s received again: already stopping", name)
+            return
+        log.info("%s received: stopping", name)
+        stopping()
+        stop.set()
+    return on_signal
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,15 +156,7 @@ def run(args: argparse.Namespace) -> int:
                         [exchanges.reopen] if exchanges else [], 2.0 if args.watch else None)
     stop = threading.Event()
 
-    def on_signal(signum: int, frame: object) -> None:
-        name = signal.Signals(signum).name
-        if stop.is_set():  # said once (a second delivery, or Ctrl-C pressed again)
-            log.debug("%s received again: already stopping", name)
-            return
-        log.info("%s received: stopping", name)
-        notifier.stopping()
-        stop.set()
-
+    on_signal = stop_handler(stop, notifier.stopping)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())

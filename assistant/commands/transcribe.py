@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     audio = load_speech(args.audio)
-    grammar = resolve_backend(cfg.asr, cfg.cache_path, say=False) == "pocketsphinx" and not args.dictation
+    backend = resolve_backend(cfg.asr, cfg.cache_path, say=False)  # loading says it
+    grammar = backend == "pocketsphinx" and not args.dictation
     phrases = None
     if grammar:
         from ..kb.knowledge import load_kb
