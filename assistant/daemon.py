@@ -186,7 +186,8 @@ class Daemon:
         if self._busy is not None:
             if not self._busy.done():
                 return  # thinking or speaking: the microphone is ignored
-            self._busy = None  # nothing said (noise): listen at once, a follow-up may be near
+            self._busy = None
+            # nothing said (noise): listen at once, a follow-up may be near
             self._ignore_until_ms = chunk.timestamp_ms + (self.refractory_ms if self._spoke
                                                           else 0.0)
             self.segmenter.reset()
