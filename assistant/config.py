@@ -233,7 +233,8 @@ class WakeConfig:
     follow_up_s: float = _f(5.0, "After an answer, a question may start without the wake "
                             "word for this long; 0 = off.", lo=0, hi=60)
     earcon: bool = _f(True, "A short tone on the loudspeaker when the wake word is heard, "
-                      "another when the question was not understood or never came.")
+                      "another when the question was not understood or never came (with "
+                      "`run --out DIR`: written as DIR/earcon_NNN_KIND.wav).")
     phrase: str | None = _f(None, "A custom wake phrase, no training needed (pocketsphinx "
                             "keyphrase spotting), e.g. \"hey echo\"; its words must be in "
                             "pocketsphinx's dictionary. null = use word.")

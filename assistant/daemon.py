@@ -80,6 +80,7 @@ class Daemon:
         self._worker = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline")
         self._busy: cf.Future[None] | None = None
         self._ignore_until_ms = -1.0
+        self._spoke = False  # the last utterance got a spoken answer (refractory_s applies)
         self._jobs: list[cf.Future[Any]] = []  # what the pipeline thread has to do
         self._delay_s = min(1.0, reconnect_max_s)
         self._lost_at: float | None = None
@@ -109,12 +110,13 @@ class Daemon:
         """Recognize (or take the speculative result), answer, and speak."""
         ex = heard.result() if heard is not None else self.pipeline.hear(audio)
         ex.speech_end_ms, ex.end_reason = speech_end_ms, reason
+        self._spoke = ex.answer is not None
         if ex.answer is not None:
             self._set_state(State.SPEAKING)
             self.pipeline.respond(ex)
         self.exchanges += 1
         if self.wake is not None:
-            self.wake.answered(ex.answer is not None)
+            self.wake.answered(ex.answer, ex.ignored)
         (log.warning if ex.error else log.info)("%s", ex.log_line())
         if self.on_exchange:
             try:
@@ -185,7 +187,9 @@ class Daemon:
             if not self._busy.done():
                 return  # thinking or speaking: the microphone is ignored
             self._busy = None
-            self._ignore_until_ms = chunk.timestamp_ms + self.refractory_ms
+            # nothing said (noise): listen at once, a follow-up may be near
+            self._ignore_until_ms = chunk.timestamp_ms + (self.refractory_ms if self._spoke
+                                                          else 0.0)
             self.segmenter.reset()
             self._set_state(State.LISTENING)
         if chunk.timestamp_ms < self._ignore_until_ms:

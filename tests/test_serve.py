@@ -146,6 +146,35 @@ def test_describe_advertises_asr_handle_and_tts(server: Running) -> None:
     assert info.asr[0].models[0].languages == ["en"]
     assert info.handle[0].models[0].name == "qa.yaml"
     assert info.tts and info.tts[0].voices
+    # what Home Assistant shows its users: the real sources, never a placeholder
+    assert info.asr[0].models[0].attribution.name.startswith("CMU Sphinx")
+    assert info.asr[0].models[0].attribution.url == "https://github.com/cmusphinx/pocketsphinx"
+    assert info.handle[0].models[0].attribution.url == \
+        "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2"
+    assert info.tts[0].voices[0].attribution.name == "eSpeak NG"
+    program = info.handle[0].attribution
+    assert program.name == "assistant" and program.url.startswith("https://github.com/")
+    assert program.url.rstrip("/") != "https://github.com"
+
+
+def test_attribution_names_piper_its_voice_wav2vec2_and_whisper(tmp_path: Path) -> None:
+    from assistant.config import Config, with_overrides
+    from assistant.serve import credits
+
+    cfg = with_overrides(Config(qa_file=str(REPO / "qa.yaml"), cache_dir=str(tmp_path)),
+                         asr={"backend": "wav2vec2"},
+                         tts={"backend": "piper", "voice": "en_US-lessac-medium"})
+    info = Engine(cfg, build=lambda c, s: (None, None, None)).info()
+    assert info.asr[0].models[0].attribution.url == \
+        "https://huggingface.co/facebook/wav2vec2-base-960h"
+    assert info.tts[0].attribution.name == "Piper"
+    voice = info.tts[0].voices[0].attribution
+    assert voice.name == "Piper voice en_US-lessac-medium"
+    assert voice.url.endswith("/rhasspy/piper-voices/tree/v1.0.0/en/en_US/lessac/medium")
+    assert credits.voice("piper", None)[1].endswith("/en/en_US/joe/medium")  # the bundled one
+    assert credits.recognizer("wav2vec2", str(tmp_path))[0].endswith("(local model)")
+    assert credits.recognizer("whisper", "tiny.en")[0] == \
+        "OpenAI Whisper, converted to CTranslate2"
 
 
 def test_describe_is_answered_while_the_models_load(models: Any) -> None:

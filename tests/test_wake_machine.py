@@ -1,6 +1,6 @@
 """The wake/follow-up state machine, without audio."""
 
-from assistant.wake.machine import WakeMachine, WakeState
+from assistant.wake.machine import Outcome, WakeMachine, WakeState
 
 
 def machine() -> WakeMachine:
@@ -34,10 +34,10 @@ def test_follow_up_without_wake_word_then_back_to_waiting() -> None:
     m = machine()
     m.wake(1000)
     assert m.utterance(1500, 3000).accept
-    assert not m.answered(4000, understood=True)
+    assert not m.answered(4000, Outcome.ANSWERED)
     assert m.state is WakeState.FOLLOW_UP
     assert m.utterance(6000, 7000).accept  # inside the 5 s window
-    m.answered(8000, understood=True)
+    m.answered(8000, Outcome.ANSWERED)
     assert not m.tick(12000, hearing=False)
     assert not m.tick(13500, hearing=False)
     assert m.state is WakeState.WAITING
@@ -57,7 +57,7 @@ def test_not_understood_goes_back_to_waiting() -> None:
     m = machine()
     m.wake(1000)
     assert m.utterance(1500, 3000).accept
-    assert m.answered(3500, understood=False)  # the tone
+    assert m.answered(3500, Outcome.NOT_UNDERSTOOD)  # the tone
     assert m.state is WakeState.WAITING
 
 
@@ -65,8 +65,49 @@ def test_no_follow_up_window_when_off() -> None:
     m = WakeMachine(timeout_s=6, follow_up_s=0)
     m.wake(1000)
     m.utterance(1500, 3000)
-    m.answered(3500, understood=True)
+    m.answered(3500, Outcome.ANSWERED)
     assert m.state is WakeState.WAITING
+
+
+def test_noise_in_the_follow_up_window_is_no_question_and_the_window_goes_on() -> None:
+    m = machine()  # follow_up_s 5
+    m.wake(1000)
+    assert m.utterance(1500, 3000).accept
+    m.answered(4000, Outcome.ANSWERED)  # the window: until 9000
+    assert m.utterance(8500, 12000).accept  # 3.5 s of clatter starting just inside it
+    assert not m.answered(12500, Outcome.NOISE)  # no tone
+    assert m.state is WakeState.FOLLOW_UP
+    assert not m.tick(12900, hearing=False)  # the 0.5 s that were left are still there
+    assert m.utterance(12900, 14000).accept  # the real follow-up, no wake word
+    assert m.answered(14500, Outcome.NOT_UNDERSTOOD)  # an error still gets the tone
+    assert m.state is WakeState.WAITING
+
+
+def test_noise_after_the_wake_word_keeps_it_awake_until_its_timeout() -> None:
+    m = machine()  # timeout_s 6
+    m.wake(1000)
+    assert m.utterance(2000, 2600).accept  # a cough
+    assert not m.answered(3000, Outcome.NOISE)
+    assert m.state is WakeState.AWAKE
+    assert not m.tick(7500, hearing=False)  # moved on by the cough's 1 s
+    assert m.tick(8100, hearing=False)  # then the "not understood" tone
+    assert m.state is WakeState.WAITING
+
+
+def test_noise_with_no_follow_up_window_changes_nothing() -> None:
+    m = WakeMachine(timeout_s=6, follow_up_s=0)
+    m.wake(1000)
+    m.utterance(1500, 3000)
+    m.answered(3500, Outcome.ANSWERED)
+    assert not m.utterance(4000, 5000).accept  # noise without a wake word: not taken
+    assert m.state is WakeState.WAITING
+
+
+def test_outcome_of_an_exchange() -> None:
+    assert Outcome.of("Kathmandu", None) is Outcome.ANSWERED
+    assert Outcome.of(None, "no words") is Outcome.NOISE
+    assert Outcome.of(None, "not for me (confidence 0.20 < floor 0.42)") is Outcome.NOISE
+    assert Outcome.of(None, None) is Outcome.NOT_UNDERSTOOD  # an error
 
 
 def test_word_end_is_found_before_the_late_detection() -> None:

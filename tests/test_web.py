@@ -130,6 +130,7 @@ def test_handlers_show_the_wake_word_and_check_recordings_for_it(
     cfg = with_overrides(load_config(None), wake={"enabled": True, "phrase": "hey echo"})
     web = WebAssistant(pipeline, wake=WakeCheck(cfg))
     assert 'the phrase "hey echo" (pocketsphinx keyphrase spotting' in web.wake_note()
+    assert "say 'hey echo' to ask" in web.wake_note()  # how to talk to it, as run's ready line
     woken = write_wav(tmp_path / "woken.wav", join_with_silence(
         [espeak_audio("hey echo, where do you live")], gap_s=1.0, lead_s=1.0))
     shown = web.ask_audio(str(woken))

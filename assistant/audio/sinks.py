@@ -5,6 +5,7 @@ loudspeaker plays the first part while the rest are still being synthesized."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -93,15 +94,25 @@ class SpeakerSink:
 
 
 class WavDirSink:
-    """Writes each answer as answer_001.wav, answer_002.wav, ... (``--out DIR``)."""
+    """Writes each answer as answer_001.wav, answer_002.wav, ... (``--out DIR``), and each
+    earcon as earcon_NNN_KIND.wav in the same sequence, so the order of both can be read."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.written: list[Path] = []
+        self._lock = threading.Lock()  # answers (pipeline thread) and earcons (listening)
 
     def play(self, audio: Audio) -> None:
-        path = self.folder / f"answer_{len(self.written) + 1:03d}.wav"
-        self.written.append(write_wav(path, audio))
+        self.write(audio)
+
+    def write(self, audio: Audio, earcon: str | None = None) -> Path:
+        """Write ``audio`` as the next file: an answer, or the earcon of kind ``earcon``."""
+        with self._lock:
+            n = len(self.written) + 1
+            name = (f"answer_{n:03d}.wav" if earcon is None
+                    else f"earcon_{n:03d}_{earcon.replace(' ', '_')}.wav")
+            self.written.append(write_wav(self.folder / name, audio))
+            return self.written[-1]
 
     def play_stream(self, parts: Iterable[Audio]) -> None:
         self.play(_joined(list(parts)))

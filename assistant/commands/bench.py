@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     reps = 1 if args.quick else 3
     out: dict[str, Any] = {"machine": _machine()}
     answerer = build_answerer(cfg)
-    backend = resolve_backend(cfg.asr, cfg.cache_path)
+    backend = resolve_backend(cfg.asr, cfg.cache_path, say=False)  # loading says it
     if backend == "wav2vec2":
         recognizer, name, model = _wav2vec2(cfg)
     else:

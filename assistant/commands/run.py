@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from .common import add_command, build_answerer, build_recognizer, config_from_args
@@ -68,6 +69,21 @@ def _have_loudspeaker(cfg: Any) -> bool:
     return True
 
 
+def stop_handler(stop: threading.Event,
+                 stopping: Callable[[], None]) -> Callable[[int, object], None]:
+    """SIGTERM/SIGINT: say it and stop, once (a second delivery, seen under emulation, or
+    Ctrl-C pressed again, is a debug line)."""
+    def on_signal(signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.debug("%s received again: already stopping", name)
+            return
+        log.info("%s received: stopping", name)
+        stopping()
+        stop.set()
+    return on_signal
+
+
 def run(args: argparse.Namespace) -> int:
     from ..audio.sinks import Sink, SpeakerSink, WavDirSink
     from ..audio.sources import FileSource, MicrophoneSource, Source
@@ -80,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     from ..tts import SpeechThread, static_answers
     from ..vad import build_detector, segmenter_settings
     from ..vad.early_end import EarlyEnd, EarlyEndRule
-    from ..wake.earcon import player
+    from ..wake import how_to_ask
+    from ..wake.earcon import earcon_hook
     from ..wake.hook import build_hook
     from ..wake.mute import MuteSwitch, mute_path
 
@@ -127,8 +144,7 @@ def run(args: argparse.Namespace) -> int:
                     on_state=notifier.on_state, on_tick=notifier.tick,
                     early_end=EarlyEnd(EarlyEndRule(after_s=cfg.vad.early_end_after_s))
                     if cfg.vad.early_end else None,
-                    wake=build_hook(cfg, player(sink.play) if cfg.wake.earcon and
-                                    isinstance(sink, SpeakerSink) else None),
+                    wake=build_hook(cfg, earcon_hook(sink) if cfg.wake.earcon else None),
                     mute=MuteSwitch(mute_path(cfg)))
 
     def adapt(questions: list[str]) -> None:
@@ -140,17 +156,14 @@ def run(args: argparse.Namespace) -> int:
                         [exchanges.reopen] if exchanges else [], 2.0 if args.watch else None)
     stop = threading.Event()
 
-    def on_signal(signum: int, frame: object) -> None:
-        log.info("%s received: stopping", signal.Signals(signum).name)
-        notifier.stopping()
-        stop.set()
-
+    on_signal = stop_handler(stop, notifier.stopping)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
     reloader.start()
-    log.info("ready: %d questions, recognizer %s, listening on %s", len(answerer.kb.questions),
-             recognizer.name, args.input or "the microphone")
+    log.info("ready: %d questions, recognizer %s, listening on %s%s",
+             len(answerer.kb.questions), recognizer.name, args.input or "the microphone",
+             f"; {how_to_ask(daemon.wake.detector.word)}" if daemon.wake else "")
     try:
         daemon.run(stop, reconnect=not args.input)
     finally:

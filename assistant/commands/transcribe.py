@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     audio = load_speech(args.audio)
-    backend = resolve_backend(cfg.asr, cfg.cache_path)
+    backend = resolve_backend(cfg.asr, cfg.cache_path, say=False)  # loading says it
     if args.dictation and backend == "cascade":
         cfg = with_overrides(cfg, asr={"backend": "whisper"})
     grammar = backend in ("pocketsphinx", "cascade") and not args.dictation

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     speech = None if args.no_speak else SpeechThread(cfg.tts, cfg.cache_path)
     wake = None
     if cfg.wake.enabled:  # a bad word or phrase: one line, exit 2, before the page starts
+        from ..wake import how_to_ask
         from ..web.app import WakeCheck
 
         wake = WakeCheck(cfg)
@@ -61,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    log.info("ready: %d questions, recognizer %s; open http://%s:%d in a browser (Ctrl-C "
+    log.info("ready: %d questions, recognizer %s%s; open http://%s:%d in a browser (Ctrl-C "
              "stops)", len(answerer.kb.questions), recognizer.name,
+             f" (`assistant run`: {how_to_ask(wake.detector.word)})" if wake else "",
              f"[{args.host}]" if ":" in args.host else args.host, args.port)
     try:
         launch(app, args.host, args.port, block=False)

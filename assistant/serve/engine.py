@@ -46,7 +46,7 @@ class Engine:
         self._slots: asyncio.Semaphore | None = None
         from ..asr import resolve_backend
 
-        self.recognizer_name = resolve_backend(cfg.asr, cfg.cache_path)  # cheap: named in info
+        self.recognizer_name = resolve_backend(cfg.asr, cfg.cache_path, say=False)  # for info
 
     # --- loading ---------------------------------------------------------------------------
     def start_loading(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -129,28 +129,46 @@ class Engine:
             TtsVoice,
         )
 
-        who = Attribution(name="assistant", url="https://github.com/")
+        from ..tts import backend_name
+        from . import credits
+
+        def by(source: tuple[str, str]) -> Attribution:
+            return Attribution(name=source[0], url=source[1])
+
+        who = by(credits.project())
         kb = self.cfg.qa_path.name
+        sentences = self.cfg.matcher.model
         info = Info(
             asr=[AsrProgram(
                 name="assistant-asr", attribution=who, installed=True, version=__version__,
-                description=f"closed-set recognition ({self.recognizer_name}) tuned to {kb}",
-                models=[AsrModel(name=self.recognizer_name, attribution=who, installed=True,
+                description=(f"the pocketsphinx grammar of {kb}, then Whisper "
+                             f"{self.cfg.asr.whisper_model} for other words"
+                             if self.recognizer_name == "cascade" else
+                             f"open-vocabulary recognition (Whisper {self.cfg.asr.whisper_model})"
+                             if self.recognizer_name == "whisper" else
+                             f"closed-set recognition ({self.recognizer_name}) tuned to {kb}"),
+                models=[AsrModel(name=self.recognizer_name, installed=True,
+                                 attribution=by(credits.recognizer(self.recognizer_name,
+                                                                   self.cfg.asr.model)),
                                  description=self.recognizer_name, version=__version__,
                                  languages=[LANGUAGE])])],
             handle=[HandleProgram(
                 name="assistant", attribution=who, installed=True, version=__version__,
                 description=f"answers from {kb}",
-                models=[HandleModel(name=kb, attribution=who, installed=True,
-                                    description=f"questions and answers from {kb}",
-                                    version=__version__, languages=[LANGUAGE])])])
+                models=[HandleModel(name=kb, attribution=by(credits.sentence_model(sentences)),
+                                    installed=True, version=__version__, languages=[LANGUAGE],
+                                    description=f"questions and answers from {kb}, matched "
+                                    f"with {sentences}")])])
         if self.speak:
             voice = self.cfg.tts.voice or "default"
+            backend = backend_name(self.cfg.tts)
             info.tts = [TtsProgram(
-                name="assistant-tts", attribution=who, installed=True, version=__version__,
-                description=f"the assistant's voice ({self.cfg.tts.backend})",
-                voices=[TtsVoice(name=voice, attribution=who, installed=True,
-                                 description=f"{self.cfg.tts.backend} {voice}",
+                name="assistant-tts", attribution=by(credits.tts_program(backend)),
+                installed=True, version=__version__,
+                description=f"the assistant's voice ({backend})",
+                voices=[TtsVoice(name=voice, installed=True,
+                                 attribution=by(credits.voice(backend, self.cfg.tts.voice)),
+                                 description=f"{backend} {voice}",
                                  version=__version__, languages=[LANGUAGE])])]
         return info
 

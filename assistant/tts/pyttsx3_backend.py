@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,16 @@ from ..config import TtsConfig
 from ..errors import AudioError, TtsError
 
 log = logging.getLogger(__name__)
+
+
+def _quiet_espeak_driver() -> None:
+    """pyttsx3 2.99's espeak driver prints "Audio saved to ..." from its synthesis callback,
+    which can run after ``runAndWait`` has returned (seen on a slow Pi), so redirecting stdout
+    around the render misses it: the driver module's ``print`` goes to the debug log."""
+    driver = sys.modules.get("pyttsx3.drivers.espeak")
+    if driver is not None:
+        driver.print = lambda *args, **kw: log.debug(  # type: ignore[attr-defined]
+            "pyttsx3: %s", " ".join(str(a) for a in args))
 
 
 class Pyttsx3Synthesizer:
@@ -32,6 +43,7 @@ class Pyttsx3Synthesizer:
         except (RuntimeError, OSError) as exc:
             raise TtsError(f"pyttsx3 could not start a speech engine ({exc}); on Linux "
                            "`sudo apt install espeak-ng`", code="engine") from exc
+        _quiet_espeak_driver()
         self.engine.setProperty("rate", cfg.rate_wpm)
         self.engine.setProperty("volume", cfg.volume)
         if cfg.voice:

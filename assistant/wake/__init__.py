@@ -40,6 +40,11 @@ class WakeDetector(Protocol):
         ...
 
 
+def how_to_ask(word: str) -> str:
+    """What the ready line and the web page tell a user: "say 'Alexa' to ask"."""
+    return f"say '{word}' to ask"
+
+
 def build_detector(cfg: WakeConfig) -> WakeDetector:
     """The detector for ``cfg.phrase`` (pocketsphinx keyphrase spotting) if set, else for
     ``cfg.word`` (microWakeWord); raises WakeError (one line) for a bad name, file or phrase."""
@@ -52,4 +57,4 @@ def build_detector(cfg: WakeConfig) -> WakeDetector:
     return MicroDetector.load(cfg.word, cfg.threshold)
 
 
-__all__ = ["BUNDLED_WORDS", "Detection", "WakeDetector", "build_detector"]
+__all__ = ["BUNDLED_WORDS", "Detection", "WakeDetector", "build_detector", "how_to_ask"]

@@ -1,5 +1,6 @@
 """Earcons: a short rising tone when the wake word is heard, a falling one for "not
-understood". Played on their own thread, so the microphone is never muted for them."""
+understood". Played on their own thread, so the microphone is never muted for them; with
+``run --out DIR`` written as DIR/earcon_NNN_KIND.wav instead. Each is logged (one INFO line)."""
 
 from __future__ import annotations
 
@@ -34,4 +35,25 @@ def player(play: Callable[[Audio], None]) -> Callable[[str], None]:
             except Exception as exc:  # a lost loudspeaker must not stop the listening
                 log.warning("earcon not played: %s", exc)
         threading.Thread(target=run, name="earcon", daemon=True).start()
+    return on_earcon
+
+
+def earcon_hook(sink: object | None) -> Callable[[str], None]:
+    """``run``'s ``on_earcon``: one INFO line per earcon, then the tone written as a file by a
+    WavDirSink (``--out``: earcon_NNN_KIND.wav, numbered with the answers) or played on any
+    other sink, off the listening thread; with no sink (``--no-speak``) the line only."""
+    from ..audio.sinks import WavDirSink
+
+    if isinstance(sink, WavDirSink):
+        files = sink
+
+        def write(kind: str) -> None:
+            log.info("earcon: %s (%s)", kind, files.write(tone(kind), kind).name)
+        return write
+    play = player(sink.play) if sink is not None else None  # type: ignore[attr-defined]
+
+    def on_earcon(kind: str) -> None:
+        log.info("earcon: %s", kind)
+        if play is not None:
+            play(kind)
     return on_earcon

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from ..audio.types import Audio
 from . import WakeDetector
 from .gate import VoiceGate
-from .machine import WakeMachine, WakeState
+from .machine import Outcome, WakeMachine, WakeState
 
 log = logging.getLogger("assistant.wake")
 
@@ -28,7 +28,8 @@ class WakeHook:
         self.machine = machine
         self.gate = gate if gate is not None else VoiceGate(30, enabled=False)
         self.on_earcon = on_earcon  # "wake" or "not understood"; never mutes the mic
-        self._pending: bool | None = None  # understood? set by the worker, used by the loop
+        self._pending: Outcome | None = None  # set by the worker, used by the loop
+        self._why: str | None = None  # the pending outcome's ignored reason
 
     @property
     def waiting(self) -> bool:
@@ -45,6 +46,11 @@ class WakeHook:
         if self._pending is not None:  # the answer is over: the follow-up window starts now
             if self.machine.answered(chunk.timestamp_ms, self._pending):
                 self._tone("not understood")
+            elif self._pending is Outcome.NOISE and not self.waiting:
+                window = ("follow-up window" if self.machine.state is WakeState.FOLLOW_UP
+                          else "wake")
+                log.info("not a question (%s): no tone, the %s goes on until %.2f s",
+                         self._why, window, self.machine.deadline_ms / 1000)
             self._pending = None
         if self.machine.tick(chunk.end_ms, hearing):
             log.info("no question within %.0f s of the wake word", self.machine.timeout_ms / 1000)
@@ -70,9 +76,11 @@ class WakeHook:
             return audio
         return Audio(audio.samples[skip:], audio.rate_hz, verdict.cut_ms)
 
-    def answered(self, understood: bool) -> None:
-        """Called by the worker; takes effect at the next chunk's stream time."""
-        self._pending = understood
+    def answered(self, answer: str | None, ignored: str | None) -> None:
+        """Called by the worker with the exchange's spoken ``answer`` and its ``ignored``
+        reason (noise: not a question); takes effect at the next chunk's stream time."""
+        self._why = ignored
+        self._pending = Outcome.of(answer, ignored)
 
 
 def build_hook(cfg: object, on_earcon: Callable[[str], None] | None = None) -> WakeHook | None:

@@ -5,6 +5,8 @@
         |                    v
         +---- follow_up_s ---- FOLLOW_UP <--answer-- (no wake word needed in the window)
     question not understood: "not understood" tone, back to WAITING
+    noise (AWAKE or FOLLOW_UP): no tone, the state stays, its deadline moves on by the time
+        from the noise's start until the assistant listens again (docs/room.md)
 
 "alexa, where do you live" in one breath is one VAD utterance holding the wake word: the
 question is the audio after the wake word's end (``cut_ms``). The wake word alone (the
@@ -16,6 +18,21 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+
+
+class Outcome(enum.Enum):
+    """What became of an utterance taken as a question."""
+
+    ANSWERED = "answered"
+    NOT_UNDERSTOOD = "not understood"  # an error, or nothing to say to real words
+    NOISE = "noise"  # nothing said because it was no question (no words, or ignored)
+
+    @classmethod
+    def of(cls, answer: str | None, ignored: str | None) -> Outcome:
+        """An exchange's outcome from its spoken ``answer`` and its ``ignored`` reason."""
+        if answer is not None:
+            return cls.ANSWERED
+        return cls.NOISE if ignored is not None else cls.NOT_UNDERSTOOD
 
 
 class WakeState(enum.Enum):
@@ -42,6 +59,12 @@ class WakeMachine:
         self.state = WakeState.WAITING
         self._wake_ms = -1.0
         self._deadline_ms = -1.0
+        self._question_ms = -1.0  # where the utterance taken as a question started
+
+    @property
+    def deadline_ms(self) -> float:
+        """When the wake (AWAKE) or the follow-up window (FOLLOW_UP) runs out."""
+        return self._deadline_ms
 
     def wake(self, time_ms: float) -> bool:
         """The wake word ended at ``time_ms``. True: play the earcon (only on a new wake)."""
@@ -56,6 +79,7 @@ class WakeMachine:
             return Verdict(False, reason="no wake word")
         if self.state is WakeState.FOLLOW_UP:
             if start_ms <= self._deadline_ms:
+                self._question_ms = start_ms
                 return Verdict(True, start_ms)
             self.state = WakeState.WAITING
             return Verdict(False, reason="no wake word")
@@ -65,11 +89,18 @@ class WakeMachine:
         if start_ms > self._deadline_ms:
             self.state = WakeState.WAITING
             return Verdict(False, reason="no wake word")
+        self._question_ms = start_ms
         return Verdict(True, cut)
 
-    def answered(self, time_ms: float, understood: bool) -> bool:
-        """The question was answered (or not understood) at ``time_ms``. True: play the
-        "not understood" tone."""
+    def answered(self, time_ms: float, outcome: Outcome) -> bool:
+        """The question was answered (or not understood, or was noise) at ``time_ms``, when
+        the assistant listens again. True: play the "not understood" tone. Noise is no
+        question: the state stays and its deadline moves on by the time it took."""
+        if outcome is Outcome.NOISE:
+            if self.state is not WakeState.WAITING:
+                self._deadline_ms += max(0.0, time_ms - self._question_ms)
+            return False
+        understood = outcome is Outcome.ANSWERED
         if understood and self.follow_up_ms > 0:
             self.state, self._deadline_ms = WakeState.FOLLOW_UP, time_ms + self.follow_up_ms
         else:

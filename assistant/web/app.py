@@ -75,12 +75,15 @@ class WakeCheck:
         self.frame_ms = cfg.vad.frame_ms
 
     def describe(self) -> str:
+        from ..wake import how_to_ask
+
         w = self.wake
         what = (f'the phrase "{self.detector.word}" (pocketsphinx keyphrase spotting, '
                 f"threshold {w.phrase_threshold:g})" if w.phrase is not None
                 else f"{self.detector.word} (microWakeWord)")
-        return (f"**Wake word: on**, {what}. `assistant run` answers only after it (then "
-                f"follow-ups for {w.follow_up_s:g} s); recordings here are checked for it.")
+        return (f"**Wake word: on**, {how_to_ask(self.detector.word)}: {what}. `assistant "
+                f"run` answers only after it (then follow-ups for {w.follow_up_s:g} s); "
+                "recordings here are checked for it.")
 
     def check(self, audio: Audio) -> tuple[Audio, str]:
         """The audio to recognize and a note for the page."""
