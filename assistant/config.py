@@ -111,14 +111,15 @@ class AsrConfig:
         "3x faster on a question) or 30s (faster-whisper's own padding to 30 s). "
         "docs/paraphrases.md has the measurements.", choices=("fit", "30s"))
     cascade_verify_below: float = _f(
-        -20.0, "cascade: a phrasing the grammar accepts with a phone-loop margin below this is "
+        -5.0, "cascade: a phrasing the grammar accepts with a phone-loop margin below this is "
         "checked by Whisper (its check accepts from -26; -1000 = only what it rejects goes to "
         "Whisper). Where Whisper heard other words with a confidence of 0.7 or more, they go to "
         "the matcher instead. "
         "docs/paraphrases.md has the measurements.", lo=-1000, hi=100)
     whisper_prompt: bool = _f(
-        False, "Prompt Whisper with the knowledge base's phrasings (biases it toward their "
-        "words; docs/paraphrases.md measures what it does).")
+        True, "Prompt Whisper with the knowledge base's phrasings, as if just said (biases it "
+        "toward their words: on the tuning set paraphrases 70% -> 82%, unrelated speech "
+        "ignored 100% -> 96%; docs/paraphrases.md).")
     model: str = _f("facebook/wav2vec2-base-960h",
                     "Wav2Vec2 CTC model: a Hugging Face id or a local directory.")
     device: str = _f("cpu", "Torch device for wav2vec2: cpu or cuda.", choices=("cpu", "cuda"))

@@ -108,11 +108,10 @@ def test_a_question_as_written_is_taken_from_the_grammar(cascade: object) -> Non
 
 def test_a_paraphrase_the_grammar_rejects_is_heard_by_whisper_and_answered(
         cascade: object, answerer: object) -> None:
-    heard = cascade.transcribe(padded(espeak_audio("where is your home",  # type: ignore[attr-defined]
-                                                   "en-us", 150)))
+    heard = cascade.transcribe(padded(espeak_audio("what city do you live in")))  # type: ignore[attr-defined]
     assert heard.backend == "whisper"
     assert heard.extra["cascade"] is True
-    assert "home" in heard.text.split()
+    assert heard.text == "what city do you live in"
     reply = answerer.reply(heard.text)  # type: ignore[attr-defined]
     assert not reply.fallback
     assert reply.answer == "I live inside this computer, in Kathmandu."
