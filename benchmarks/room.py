@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/room.py [--out DIR] [--noise CLIP.wav ...] [--tv-repeats N]
                                         [--long-conversation] [--wake alexa]
-                                        [--question-voice espeak|piper]
+                                        [--question-voice espeak|piper] [--asr auto]
 
 --noise takes real household recordings (e.g. /work/shared/datasets/speech-dev's
 nonspeech__*.wav); without it the household noise is synthesised. --long-conversation plays
@@ -66,6 +66,9 @@ def main() -> int:
     p.add_argument("--long-conversation", action="store_true",
                    help="30 unrelated lines instead of 4")
     p.add_argument("--wake", metavar="WORD", help="wake mode with this wake word (e.g. alexa)")
+    p.add_argument("--asr", default="auto", choices=("auto", "cascade", "whisper",
+                                                     "pocketsphinx", "wav2vec2"),
+                   help="the recognizer (default: auto, the cascade where Whisper is installed)")
     p.add_argument("--question-voice", choices=("espeak", "piper"), default="espeak",
                    help="six espeak-ng voices (default) or the bundled Piper voice")
     args = p.parse_args()
@@ -74,7 +77,7 @@ def main() -> int:
         report = run_room_scene(
             out, args.qa.resolve(), args.noise, args.config_extra, args.tv_repeats, args.wake,
             LONG_CONVERSATION if args.long_conversation else CONVERSATION,
-            None if args.question_voice == "espeak" else args.question_voice)
+            None if args.question_voice == "espeak" else args.question_voice, args.asr)
     except RoomError as exc:
         print(f"error[bench:room]: {exc}")
         return 2

@@ -218,3 +218,25 @@ def test_a_decoder_loop_is_cut_at_its_first_repeat() -> None:
     assert unloop([5, 5, 6, 7, 8]) == [5, 5, 6, 7, 8]  # short repeats ("bye bye") stay
     assert unloop([]) == []
     assert window_s(1.2) == 4 and window_s(2.9) == 4 and window_s(29.5) == 30
+
+
+def test_serve_returns_what_was_said_for_home_assistant_s_own_intents(tmp_path: Path) -> None:
+    """Over Wyoming, a command that is no qa.yaml question comes back as its words (not
+    empty), so Home Assistant's own intents ("prefer handling commands locally") can act."""
+    pytest.importorskip("wyoming", reason="pip install -e '.[serve]'")
+    import asyncio
+
+    from assistant.config import load_config
+    from assistant.serve.engine import Engine
+
+    cfg = dataclasses.replace(load_config(REPO / "config.yaml"), cache_dir=str(tmp_path))
+    engine = Engine(cfg, speak=False)
+    assert engine.recognizer_name == "cascade"
+    said = padded(espeak_audio("turn on the kitchen light"))
+
+    async def ask() -> str:
+        engine.start_loading(asyncio.get_running_loop())
+        return await engine.transcribe(said)
+
+    assert asyncio.run(ask()) == "turn on the kitchen light"
+    assert "Whisper" in str(engine.info().asr[0].description)

@@ -1,4 +1,5 @@
-"""The room scene, live: `assistant run --asr pocketsphinx` with the bundled MiniLM on a
+"""The room scene, live: `assistant run` with its default recognizer (the pocketsphinx grammar,
+then Whisper, where it is installed) and the bundled MiniLM on a
 private PulseAudio server whose sink is both its microphone and its loudspeaker, so it hears
 the scene and its own voice. Noise is synthesised here (no shared recordings in tests).
 

@@ -280,9 +280,10 @@ def _measure_delays(results: list[CueResult], rec: np.ndarray) -> None:
 def run_room_scene(folder: Path, qa: Path, household_clips: Sequence[Path] = (),
                    config_extra: str = "", tv_repeats: int = 1, wake_word: str | None = None,
                    conversation: Sequence[str] = CONVERSATION,
-                   question_voice: str | None = None) -> SceneReport:
-    """The whole thing: a private room, the scene, `assistant run --asr pocketsphinx` with
-    the bundled MiniLM speaking into the room; RoomError when the room cannot be built.
+                   question_voice: str | None = None, asr: str = "auto") -> SceneReport:
+    """The whole thing: a private room, the scene, `assistant run` (``asr``: its recognizer;
+    auto = the default, the cascade where Whisper is installed) with the bundled MiniLM
+    speaking into the room; RoomError when the room cannot be built.
     ``wake_word``: wake mode (every other question starts with the word, the others must go
     unanswered; no follow-up window, so each question stands alone)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -292,7 +293,7 @@ def run_room_scene(folder: Path, qa: Path, household_clips: Sequence[Path] = (),
     wake = (f"wake:\n  enabled: true\n  word: {wake_word}\n  follow_up_s: 0\n"
             if wake_word else "")
     config.write_text(f"qa_file: {qa}\ncache_dir: {folder / 'cache'}\n"
-                      "asr:\n  backend: pocketsphinx\n" + wake + config_extra,
+                      f"asr:\n  backend: {asr}\n" + wake + config_extra,
                       encoding="utf-8")
     with Room.start() as room:
         assistant = LiveAssistant(room, folder, config)
