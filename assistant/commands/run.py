@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from ..tts import SpeechThread, static_answers
     from ..vad import build_detector, segmenter_settings
     from ..vad.early_end import EarlyEnd, EarlyEndRule
+    from ..vad.turn_end import load as turn_end
     from ..wake.earcon import player
     from ..wake.hook import build_hook
     from ..wake.mute import MuteSwitch, mute_path
@@ -129,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
                     if cfg.vad.early_end else None,
                     wake=build_hook(cfg, player(sink.play) if cfg.wake.earcon and
                                     isinstance(sink, SpeakerSink) else None),
-                    mute=MuteSwitch(mute_path(cfg)))
+                    mute=MuteSwitch(mute_path(cfg)),
+                    turn_end=turn_end(cfg.vad) if cfg.vad.turn_model else None)
 
     def adapt(questions: list[str]) -> None:
         if speech is not None:  # changed answers render again; unchanged ones are cached
