@@ -78,9 +78,14 @@ def answer_onsets_ms(recording: np.ndarray, offset_ms: float, ends_ms: list[floa
 
 
 def _config(folder: Path, qa: Path, cache: Path, early_end: bool,
-            after_s: float | None = None, vad_backend: str = "webrtcvad") -> Path:
-    path = folder / f"config-{'early' if early_end else 'plain'}-{after_s}-{vad_backend}.yaml"
+            after_s: float | None = None, vad_backend: str = "webrtcvad",
+            turn_model: tuple[float, float] | None = None) -> Path:
+    path = folder / (f"config-{'early' if early_end else 'plain'}-{after_s}-{vad_backend}"
+                     f"-{turn_model}.yaml")
     after = "" if after_s is None else f"  early_end_after_s: {after_s}\n"
+    if turn_model is not None:
+        after += (f"  turn_model: true\n  turn_model_pause_s: {turn_model[0]}\n"
+                  f"  turn_model_threshold: {turn_model[1]}\n")
     path.write_text(f"qa_file: {qa}\ncache_dir: {cache}\nasr:\n  backend: pocketsphinx\n"
                     f"vad:\n  backend: {vad_backend}\n  early_end: {str(early_end).lower()}\n"
                     f"{after}log:\n"
@@ -116,7 +121,8 @@ def run_preset(room: Room, folder: Path, config: Path, preset: str, wav: Path,
     offset = align_ms(recording, played)
     delays = answer_onsets_ms(recording, offset, ends_ms, 1000 * gap_s - 500)
     got = [d for d in delays if d is not None]
-    early = err.read_text(errors="replace").count("early end yes")
+    text = err.read_text(errors="replace")
+    early = text.count("early end yes") + text.count("turn model: turn complete")
     return {"median": round(statistics.median(got), 1) if got else None,
             "p95": round(float(np.percentile(got, 95)), 1) if got else None,
             "n": len(got), "questions": len(ends_ms), "delays_ms": [
@@ -125,11 +131,13 @@ def run_preset(room: Room, folder: Path, config: Path, preset: str, wav: Path,
 
 def measure(qa: Path, cache: Path, questions: list[str], presets: list[str],
             gap_s: float = 7.0, early_after_s: tuple[float, ...] = (),
-            silero: bool = False) -> dict[str, Any]:
+            silero: bool = False,
+            turn_model: tuple[float, float] | None = None) -> dict[str, Any]:
     """``mouth_to_ear_ms`` per preset, plus ``default_early_end`` (vad.early_end_after_s as
     configured by default) and ``default_early_end_after_<s>`` for each of ``early_after_s``;
     with ``silero``, ``default_silero`` and ``default_silero_early_end`` (vad.backend silero);
-    or ``{"skipped": why}``."""
+    with ``turn_model`` (pause_s, threshold), ``default_turn_model`` (vad.turn_model); or
+    ``{"skipped": why}``."""
     try:
         room = Room.start()
     except RoomError as exc:
@@ -139,19 +147,21 @@ def measure(qa: Path, cache: Path, questions: list[str], presets: list[str],
         audio, ends = scene(questions, gap_s)
         wav = write_wav(folder / "scene.wav", audio)
         out: dict[str, Any] = {"recognizer": "pocketsphinx", "gap_s": gap_s}
-        runs: list[tuple[str, str, bool, float | None, str]] = [
-            (p, p, False, None, "webrtcvad") for p in presets]
-        runs += [("default_early_end", "default", True, None, "webrtcvad")]
-        runs += [(f"default_early_end_after_{a}", "default", True, a, "webrtcvad")
+        Run = tuple[str, str, bool, float | None, str, tuple[float, float] | None]
+        runs: list[Run] = [(p, p, False, None, "webrtcvad", None) for p in presets]
+        runs += [("default_early_end", "default", True, None, "webrtcvad", None)]
+        runs += [(f"default_early_end_after_{a}", "default", True, a, "webrtcvad", None)
                  for a in early_after_s]
         if silero:
-            runs += [("default_silero", "default", False, None, "silero"),
-                     ("default_silero_early_end", "default", True, None, "silero")]
-        for name, preset, early, after, vad in runs:
+            runs += [("default_silero", "default", False, None, "silero", None),
+                     ("default_silero_early_end", "default", True, None, "silero", None)]
+        if turn_model is not None:
+            runs += [("default_turn_model", "default", False, None, "webrtcvad", turn_model)]
+        for name, preset, early, after, vad, turn in runs:
             log.info("mouth to ear in the room: %s...", name)
             try:
                 out[name] = run_preset(room, folder,
-                                       _config(folder, qa, cache, early, after, vad),
+                                       _config(folder, qa, cache, early, after, vad, turn),
                                        preset, wav, ends, gap_s)
             except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
                 out[name] = {"error": str(exc)}

@@ -72,6 +72,17 @@ def _silero_installed() -> bool:
     return True
 
 
+def _turn_model_installed() -> bool:
+    from ..errors import VadError
+    from ..vad.turn_end import model_path
+
+    try:
+        model_path()
+    except VadError:
+        return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     from ..asr import resolve_backend
     from ..bench import e2e, stages
@@ -119,7 +130,9 @@ def run(args: argparse.Namespace) -> int:
             cfg.qa_path.resolve(), cfg.cache_path, questions,
             ["default"] if args.quick else ["fast", "default", "relaxed"],
             early_after_s=() if args.quick else (0.0,),
-            silero=not args.quick and _silero_installed())
+            silero=not args.quick and _silero_installed(),
+            turn_model=(cfg.vad.turn_model_pause_s, cfg.vad.turn_model_threshold)
+            if not args.quick and _turn_model_installed() else None)
     speech.close()
     if args.json:
         print_json(out)
