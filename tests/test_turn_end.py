@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,3 +102,23 @@ def test_a_missing_package_names_the_package_and_how_to_install_it(
     monkeypatch.setattr(importlib.metadata, "files", missing)
     with pytest.raises(VadError, match=r"pip install --no-deps pipecat-ai==1\.14\.0"):
         turn_end.model_path()
+
+
+def test_check_names_the_missing_model_file_and_package_and_exits_2(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
+
+    def missing(name: str) -> None:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    folder = tmp_path
+    (folder / "qa.yaml").write_text('entries:\n  - answer: "Hi."\n    questions: ["Hello"]\n')
+    cfg = folder / "config.yaml"
+    cfg.write_text(f"qa_file: {folder / 'qa.yaml'}\nvad:\n  turn_model: true\n")
+    monkeypatch.setattr(importlib.metadata, "files", missing)
+    assert main(["check", "--no-models", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("error")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert "smart-turn-v3.2-cpu.onnx" in lines[0] and "pipecat-ai" in lines[0]
