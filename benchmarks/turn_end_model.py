@@ -38,6 +38,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,9 @@ PRE_S = 0.3
 
 class Item:
     def __init__(self, set_name: str, half: int, kind: str, label: str, speech: np.ndarray,
-                 background: np.ndarray | None = None) -> None:
+                 background: np.ndarray | None = None, text: str = "") -> None:
         self.set, self.half, self.kind, self.label = set_name, half, kind, label
+        self.text = text  # the words so far
         self.speech, self.background = speech, background
         self.p: dict[float, float] = {}
 
@@ -79,22 +81,25 @@ def synthetic(phrasings: list[str]) -> list[Item]:
 
     items: list[Item] = []
     for i, q in enumerate(phrasings):
-        items.append(Item("questions", i % 2, "final", q, words(q.rstrip("?.!"), 160)))
+        items.append(Item("questions", i % 2, "final", q, words(q.rstrip("?.!"), 160),
+                          text=q))
     pair_index = {a: i for i, (a, _) in enumerate(PAUSED)}
     for j, (kind, texts, pause_s, wpm) in enumerate(utterances(phrasings)):
         a, b = (words(t, wpm) for t in texts)
         half = pair_index[texts[0]] % 2 if kind == "paused" else (j - 48) % 2
         label = f"{texts[0]} ... {texts[1]} ({pause_s} s, {wpm} wpm)"
-        items.append(Item(kind, half, "cut", label, a))
+        items.append(Item(kind, half, "cut", label, a, text=texts[0]))
         whole = np.concatenate([a, np.zeros(int(16000 * pause_s), np.int16), b])
-        items.append(Item(kind, half, "final", label, whole))
+        items.append(Item(kind, half, "final", label, whole, text=" ".join(texts)))
     for i, (first, rest) in enumerate(PAUSED):
         for wpm in (160, 120):
             x = espeak(f'<speak>{first} <break time="400ms"/> {rest}.</speak>', wpm)
             loud = np.nonzero(np.abs(x.astype(np.int32)) > 300)[0]
             label = f"{first} <break> {rest} ({wpm} wpm)"
-            items.append(Item("ssml", i % 2, "cut", label, before_break(x[loud[0]:])))
-            items.append(Item("ssml", i % 2, "final", label, x[loud[0]: loud[-1] + 1]))
+            items.append(Item("ssml", i % 2, "cut", label, before_break(x[loud[0]:]),
+                              text=first))
+            items.append(Item("ssml", i % 2, "final", label, x[loud[0]: loud[-1] + 1],
+                              text=f"{first} {rest}"))
     return items
 
 
@@ -136,15 +141,41 @@ def real(folder: Path) -> list[Item]:
         for k, (_, end) in enumerate(spans):
             kind = "final" if k == len(spans) - 1 else "cut"
             label = f"{row['file']}: {' '.join(words[:k + 1])}"
-            items.append(Item("real", i % 2, kind, label, x[: (end + 1) * 160], lead))
+            items.append(Item("real", i % 2, kind, label, x[: (end + 1) * 160], lead,
+                              " ".join(words[:k + 1])))
     return items
 
 
+Rule = Callable[[Item, float, float], bool]
+
+
+def rules(kb: Any) -> dict[str, Rule]:
+    """The model alone, and combined with what the words say (issue #26, point 3)."""
+    from assistant.kb.normalize import normalize
+    from assistant.vad.early_end import CompleteQuestions
+    from assistant.vad.turn_end import ends_mid_phrase
+
+    known = CompleteQuestions.of(kb).answers
+
+    def complete(it: Item) -> bool:  # early end's word test: a whole known phrasing
+        return len(known.get(tuple(normalize(it.text).split()), ())) == 1
+
+    return {
+        "model": lambda it, pause, th: it.p[pause] >= th,
+        "model, not mid-phrase": lambda it, pause, th: (it.p[pause] >= th
+                                                        and not ends_mid_phrase(it.text)),
+        "known question": lambda it, pause, th: complete(it),
+        "known question + model": lambda it, pause, th: complete(it) and it.p[pause] >= th,
+    }
+
+
 def rates(items: list[Item], pause: float, th: float, half: int | None,
-          sets: tuple[str, ...], kind: str) -> tuple[int, int]:
+          sets: tuple[str, ...], kind: str, rule: Rule | None = None) -> tuple[int, int]:
     sel = [it for it in items if it.set in sets and it.kind == kind
            and (half is None or it.half == half)]
-    return sum(it.p[pause] >= th for it in sel), len(sel)
+    if rule is None:
+        return sum(it.p[pause] >= th for it in sel), len(sel)
+    return sum(rule(it, pause, th) for it in sel), len(sel)
 
 
 def pct(a: int, n: int) -> str:
@@ -158,26 +189,44 @@ def main() -> int:
     ap.add_argument("--max-early", type=float, default=0.02,
                     help="share of paused + slow cuts the chosen point may end (tuning half)")
     ap.add_argument("--json", type=Path, help="write every score here")
+    ap.add_argument("--scores", type=Path, help="reuse the scores a --json run wrote")
     args = ap.parse_args()
     from assistant.kb.knowledge import load_kb
     from assistant.vad.turn_end import SmartTurn
 
     model = SmartTurn()
-    items = synthetic(load_kb(args.qa).questions)
+    kb = load_kb(args.qa)
+    items = synthetic(kb.questions)
     if (args.data / "transcripts.tsv").is_file():
         items += real(args.data)
     else:
         print(f"no transcripts.tsv in {args.data}: real speech skipped", file=sys.stderr)
     print(f"{len(items)} utterances x {len(PAUSES_S)} pauses...", file=sys.stderr)
     cpu: list[float] = []
+    saved = ({(d["set"], d["kind"], d["label"]): d["p"] for d in
+              json.loads(args.scores.read_text(encoding="utf-8"))} if args.scores else {})
     for it in items:
+        if (it.set, it.kind, it.label) in saved:
+            it.p = {float(k): v for k, v in saved[it.set, it.kind, it.label].items()}
+            continue
         for pause in PAUSES_S:
             t0 = time.process_time()
             it.p[pause] = model.probability(it.audio(pause))
             cpu.append(time.process_time() - t0)
-    print(f"CPU per model call (features + ONNX, 1 thread): median "
-          f"{1000 * statistics.median(cpu):.0f} ms, p90 "
-          f"{1000 * float(np.percentile(cpu, 90)):.0f} ms over {len(cpu)} calls")
+    if cpu:
+        print(f"CPU per model call (features + ONNX, 1 thread): median "
+              f"{1000 * statistics.median(cpu):.0f} ms, p90 "
+              f"{1000 * float(np.percentile(cpu, 90)):.0f} ms over {len(cpu)} calls")
+    print("\nseparation, both halves: the chance that a finished utterance scores above a cut "
+          "(AUC; 0.5 = chance, 1 = perfect)")
+    for pause in PAUSES_S:
+        row = []
+        for s in ("paused", "slow", "ssml", "real"):
+            f = [it.p[pause] for it in items if it.set == s and it.kind == "final"]
+            c = [it.p[pause] for it in items if it.set == s and it.kind == "cut"]
+            auc = np.mean([(a > b) + 0.5 * (a == b) for a in f for b in c]) if f and c else 0
+            row.append(f"{s} {auc:.2f} ({len(f)}/{len(c)})")
+        print(f"  pause {pause} s: " + ", ".join(row))
     finals = ("questions", "paused", "slow", "ssml", "real")
     cuts = ("paused", "slow", "ssml", "real")
     target = ("paused", "slow")
@@ -199,17 +248,27 @@ def main() -> int:
                     if early <= args.max_early * n and (best is None or ok / nf > best[2]):
                         best = (pause, th, ok / nf)
     if best is not None:
-        pause, th, _ = best
-        print(f"\nchosen on the tuning half: pause {pause} s, threshold {th}; on the test half:")
-        for s in finals:
-            r = rates(items, pause, th, 1, (s,), "final")
-            print(f"  final {s:<10} ended at the pause: {pct(*r)}")
-        for s in cuts:
-            r = rates(items, pause, th, 1, (s,), "cut")
-            print(f"  cut   {s:<10} answered too early: {pct(*r)}")
+        print(f"\nmost finals ended with at most {100 * args.max_early:.0f}% of paused + slow "
+              f"cuts ended (tuning half): pause {best[0]} s, threshold {best[1]}")
+    print("\nrules tuned on the tuning half (best finals - cuts over all sets), reported on the "
+          "test half:")
+    print(f"{'rule':<24} {'pause':<5} {'th':<5} " + "  ".join(f"final:{s:<9}" for s in finals)
+          + "  " + "  ".join(f"cut:{s:<7}" for s in cuts))
+    for name, rule in rules(kb).items():
+        def score(pause: float, th: float, rule: Rule = rule) -> float:
+            f = rates(items, pause, th, 0, finals, "final", rule)
+            c = rates(items, pause, th, 0, cuts, "cut", rule)
+            return f[0] / f[1] - c[0] / c[1]
+        pause, th = max(((p, t) for p in PAUSES_S for t in THRESHOLDS),
+                        key=lambda pt: score(*pt))
+        f = [rates(items, pause, th, 1, (s,), "final", rule) for s in finals]
+        c = [rates(items, pause, th, 1, (s,), "cut", rule) for s in cuts]
+        print(f"{name:<24} {pause:<5} {th:<5} " + "  ".join(f"{pct(*r):<15}" for r in f) + "  "
+              + "  ".join(f"{pct(*r):<11}" for r in c))
     if args.json:
         out: list[dict[str, Any]] = [{"set": it.set, "half": it.half, "kind": it.kind,
-                                      "label": it.label, "p": it.p} for it in items]
+                                      "label": it.label, "text": it.text, "p": it.p}
+                                     for it in items]
         args.json.write_text(json.dumps(out, indent=0), encoding="utf-8")
     return 0
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import importlib.metadata
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,7 @@ class SmartTurn:
         try:
             self._session = ort.InferenceSession(str(path), opts,
                                                  providers=["CPUExecutionProvider"])
+            self.probability(Audio(np.zeros(RATE_HZ, np.int16)))  # the first run is slow
         except Exception as exc:
             raise VadError(f"cannot load the end-of-turn model {path} ({PACKAGE}): {exc}",
                            code="model") from exc
@@ -121,6 +123,20 @@ def decide(probability: float | None, silence_s: float, rule: TurnEndRule) -> De
     return Decision(False, f"turn incomplete, p={probability:.2f} < {rule.threshold:.2f}")
 
 
+# Words an English sentence to a voice assistant almost never ends on: articles, possessives,
+# conjunctions, "of", and auxiliaries before their verb ("what time is ...", "can you ...");
+# not "to" or other prepositions, which questions strand ("who are you talking to").
+MID_PHRASE = frozenset(
+    "a an the my your his her our their its and or but because if of is are was were am "
+    "would could should will can do does did".split())
+
+
+def ends_mid_phrase(text: str) -> bool:
+    """The words so far stop where a phrase cannot end ("turn on the", "what time is")."""
+    words = text.lower().rstrip("?.!, ").split()
+    return bool(words) and words[-1] in MID_PHRASE
+
+
 class TurnEnd:
     """The model bound to the daemon: one score per pause on a thread of its own.
 
@@ -136,6 +152,7 @@ class TurnEnd:
         self._verdict: Decision | None = None
         self.failed = False
         self.scored = 0  # how many times the model ran (CPU per utterance in benchmarks)
+        self.last_ms = 0.0  # how long the last score took (wall clock)
 
     @property
     def pending(self) -> bool:
@@ -150,7 +167,10 @@ class TurnEnd:
 
     def _score(self, audio: Audio) -> float:
         self.scored += 1
-        return self.model.probability(audio)
+        t0 = time.perf_counter()
+        p = self.model.probability(audio)
+        self.last_ms = 1000.0 * (time.perf_counter() - t0)
+        return p
 
     def check(self, silence_s: float, audio: Callable[[], Audio]) -> bool:
         """Called every frame of trailing silence: scores ``audio()`` once the silence
@@ -174,7 +194,7 @@ class TurnEnd:
                 p = None
             self._verdict = decide(p, silence_s, self.rule)
             (log.info if self._verdict.end else log.debug)(
-                "turn model: %s", self._verdict.reason)
+                "turn model: %s (%.0f ms)", self._verdict.reason, self.last_ms)
         return self._verdict
 
     def drop(self) -> None:
