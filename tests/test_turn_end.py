@@ -122,3 +122,35 @@ def test_check_names_the_missing_model_file_and_package_and_exits_2(
     lines = [line for line in err.splitlines() if line.startswith("error")]
     assert len(lines) == 1 and "Traceback" not in err, err
     assert "smart-turn-v3.2-cpu.onnx" in lines[0] and "pipecat-ai" in lines[0]
+
+
+def test_the_daemon_scores_only_the_pause_and_ends_the_turn_there(
+        tmp_path: Path, minilm: object) -> None:
+    """Wiring: nothing is scored while nobody speaks (idle CPU unchanged); the pause after
+    the question is scored once and, the model being sure, ends the turn before the
+    hangover."""
+    import threading
+
+    from assistant.answerer import Answerer
+    from assistant.audio.files import write_wav
+    from assistant.audio.sinks import NullSink
+    from assistant.audio.sources import FileSource
+    from assistant.daemon import Daemon
+    from assistant.kb.knowledge import load_kb
+    from assistant.pipeline import Exchange, Pipeline
+    from assistant.vad import PRESETS, WebRtcVad
+    from tests.conftest import REPO, espeak_audio, join_with_silence
+    from tests.test_daemon import EchoRecognizer
+
+    scene = join_with_silence([espeak_audio("where do you live")], gap_s=1.0, lead_s=1.0)
+    path = write_wav(tmp_path / "q.wav", scene)
+    for p, end in ((0.95, "turn-model"), (0.1, "silence")):
+        model = Fake(p)
+        exchanges: list[Exchange] = []
+        daemon = Daemon(FileSource(path, realtime=True), WebRtcVad(2), PRESETS["default"],
+                        Pipeline(EchoRecognizer(), Answerer(load_kb(REPO / "qa.yaml"), minilm,
+                                                            0.5), None, NullSink()),
+                        on_exchange=exchanges.append, turn_end=TurnEnd(model, RULE))
+        daemon.run(threading.Event())
+        assert [e.end_reason for e in exchanges] == [end]
+        assert model.calls == 1
