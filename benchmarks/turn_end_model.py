@@ -146,6 +146,20 @@ def real(folder: Path) -> list[Item]:
     return items
 
 
+# Words an English sentence to a voice assistant almost never ends on: articles, possessives,
+# conjunctions, "of", and auxiliaries before their verb ("what time is ...", "can you ...");
+# not "to" or other prepositions, which questions strand ("who are you talking to").
+MID_PHRASE = frozenset(
+    "a an the my your his her our their its and or but because if of is are was were am "
+    "would could should will can do does did".split())
+
+
+def ends_mid_phrase(text: str) -> bool:
+    """The words so far stop where a phrase cannot end ("turn on the", "what time is")."""
+    words = text.lower().rstrip("?.!, ").split()
+    return bool(words) and words[-1] in MID_PHRASE
+
+
 Rule = Callable[[Item, float, float], bool]
 
 
@@ -153,7 +167,6 @@ def rules(kb: Any) -> dict[str, Rule]:
     """The model alone, and combined with what the words say (issue #26, point 3)."""
     from assistant.kb.normalize import normalize
     from assistant.vad.early_end import CompleteQuestions
-    from assistant.vad.turn_end import ends_mid_phrase
 
     known = CompleteQuestions.of(kb).answers
 
