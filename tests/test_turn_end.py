@@ -154,3 +154,18 @@ def test_the_daemon_scores_only_the_pause_and_ends_the_turn_there(
         daemon.run(threading.Event())
         assert [e.end_reason for e in exchanges] == [end]
         assert model.calls == 1
+
+
+def test_at_run_time_a_missing_model_is_logged_once_and_the_hangover_is_used(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from assistant.config import VadConfig
+
+    def missing(name: str) -> None:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "files", missing)
+    with caplog.at_level(logging.ERROR, "assistant.vad"):
+        assert turn_end.load(VadConfig(turn_model=True)) is None
+    assert len(caplog.records) == 1
+    assert "pipecat-ai" in caplog.records[0].message
+    assert "turns end after the hangover" in caplog.records[0].message
