@@ -31,6 +31,7 @@ import json
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,25 @@ def build(plan: list[tuple[str, list[str], float, int]]) -> tuple[Audio, list[tu
     return Audio(np.concatenate(parts)), spans
 
 
+class Timed:
+    """The end-of-turn model, noting each call's wall clock and CPU time (its own thread)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.ms: dict[str, list[float]] = {"wall": [], "cpu": []}
+
+    def probability(self, audio: Audio) -> float:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        p = float(self.model.probability(audio))
+        self.ms["wall"].append(1000 * (time.perf_counter() - t0))
+        self.ms["cpu"].append(1000 * (time.thread_time() - c0))
+        return p
+
+    def summary(self, key: str) -> list[float]:
+        x = self.ms[key]
+        return [round(float(np.median(x)), 1), round(float(np.percentile(x, 90)), 1)] if x else []
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--qa", default=str(REPO / "qa.yaml"))
@@ -115,7 +135,8 @@ def main() -> int:
     if args.turn_model:
         from assistant.vad.turn_end import SmartTurn, TurnEnd, TurnEndRule
 
-        turn_end = TurnEnd(SmartTurn(), TurnEndRule(args.turn_threshold, args.turn_pause_s))
+        timed = Timed(SmartTurn())
+        turn_end = TurnEnd(timed, TurnEndRule(args.turn_threshold, args.turn_pause_s))
     with tempfile.TemporaryDirectory() as tmp:
         path = write_wav(Path(tmp) / "scene.wav", scene)
         print(f"{len(plan)} utterances, {scene.duration_s:.0f} s in real time...",
@@ -154,7 +175,9 @@ def main() -> int:
                       "after_s": args.after_s,
                       "turn_model": None if turn_end is None else {
                           "pause_s": args.turn_pause_s, "threshold": args.turn_threshold,
-                          "calls_per_utterance": round(turn_end.scored / len(plan), 2)},
+                          "calls_per_utterance": round(turn_end.scored / len(plan), 2),
+                          "call_ms_median_p90": timed.summary("wall"),
+                          "call_cpu_ms_median_p90": timed.summary("cpu")},
                       "utterances": rows}, indent=1))
     return 0
 
