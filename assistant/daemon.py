@@ -227,7 +227,7 @@ class Daemon:
                     return
             te, seg = self.turn_end, self.segmenter
             reason = ("early" if self._ends_early() else "turn-model"
-                      if te and realtime and seg.state is SegState.TRAILING
+                      if te is not None and realtime and seg.state is SegState.TRAILING
                       and te.check(seg.silence_s, seg.audio) else None)
             if reason is not None:
                 cut = self.segmenter.cut(reason)
