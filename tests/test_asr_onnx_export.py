@@ -79,7 +79,8 @@ def test_the_installed_export_loads_without_converting_and_gives_torch_logits(
     audio = noise()
     np.testing.assert_allclose(rec.logits(audio), ref.logits(audio), atol=1e-4)
     assert rec.transcribe(audio).text == ref.transcribe(audio).text
-    assert resolve_backend(AsrConfig(model=str(tiny_wav2vec2), quantize="none"), tmp_path) == \
+    assert resolve_backend(AsrConfig(model=str(tiny_wav2vec2), quantize="none",
+                                     whisper_model="/no/whisper/model"), tmp_path) == \
         "wav2vec2"  # auto sees the installed model
 
 

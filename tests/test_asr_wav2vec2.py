@@ -77,7 +77,10 @@ def test_folder_without_safetensors_is_refused(tiny_wav2vec2: Path, tmp_path: Pa
 
 
 def test_auto_uses_wav2vec2_only_when_its_weights_are_here(tiny_wav2vec2: Path) -> None:
-    assert resolve_backend(AsrConfig(backend="auto", model=str(tiny_wav2vec2))) == "wav2vec2"
+    no_whisper = "/no/whisper/model"  # auto prefers the Whisper cascade when it is installed
+    assert resolve_backend(AsrConfig(backend="auto", model=str(tiny_wav2vec2),
+                                     whisper_model=no_whisper)) == "wav2vec2"
     ok, why = wav2vec2_available(AsrConfig(model="facebook/wav2vec2-base-960h-not-here"))
     assert not ok and "not downloaded" in why
-    assert resolve_backend(AsrConfig(backend="auto", model="nobody/nothing")) == "pocketsphinx"
+    assert resolve_backend(AsrConfig(backend="auto", model="nobody/nothing",
+                                     whisper_model=no_whisper)) == "pocketsphinx"

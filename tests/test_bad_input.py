@@ -42,7 +42,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     ("vad:\n  hangover: 0.5\n", ["unknown field 'vad.hangover'", "hangover_s"]),
     ("vad:\n  aggressiveness: loud\n", ["vad.aggressiveness", "'loud'", "int"]),
     ("vad:\n  aggressiveness: 7\n", ["vad.aggressiveness", "7", "between 0 and 3"]),
-    ("asr:\n  backend: whisper\n", ["asr.backend", "'whisper'", "pocketsphinx"]),
+    ("asr:\n  backend: kaldi\n", ["asr.backend", "'kaldi'", "pocketsphinx"]),
     ("audio: 5\n", ["'audio' must be a mapping"]),
 ])
 def test_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str,

@@ -16,7 +16,7 @@ from ..errors import AsrError
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("wav2vec2", "pocketsphinx")
+BACKENDS = ("cascade", "whisper", "wav2vec2", "pocketsphinx")
 
 
 @dataclass(frozen=True)
@@ -69,22 +69,68 @@ def onnx_ready(cfg: AsrConfig, cache_dir: Path | None) -> bool:
     return folder is not None and onnx_path(folder, cache_dir, cfg.quantize).is_file()
 
 
+def whisper_available(cfg: AsrConfig) -> tuple[bool, str]:
+    """Whether the Whisper backend can load: faster-whisper and the model's files (not yet
+    hashed: that happens on loading)."""
+    if importlib.util.find_spec("faster_whisper") is None:
+        return False, "the Python package 'faster-whisper' is not installed"
+    from .whisper_model import PACKAGED, installed
+
+    model = cfg.whisper_model
+    if model in PACKAGED:
+        if model not in installed():
+            return False, (f"the model package(s) {' '.join(PACKAGED[model].packages)} "
+                           "are not installed")
+        return True, ""
+    if Path(model).expanduser().is_dir() or model.startswith(("/", ".", "~")):
+        return Path(model).expanduser().is_dir(), f"the folder {model} does not exist"
+    from ..model_files import local_folder
+
+    if "/" in model and local_folder(model, ("model.bin",)) is None:
+        return False, f"the Whisper model {model} is not downloaded"
+    return True, ""  # an unknown name: loading says which ones are installed
+
+
 def resolve_backend(cfg: AsrConfig, cache_dir: Path | None = None) -> str:
     """``asr.backend`` with auto resolved; ``cache_dir`` lets auto see a downloaded ONNX model
     on a machine without torch."""
     if cfg.backend != "auto":
         return cfg.backend
+    ok, why_not_whisper = whisper_available(cfg)
+    if ok:
+        return "cascade"
     ok, why = wav2vec2_available(cfg, cache_dir)
     if ok:
         return "wav2vec2"
-    log.info("asr.backend auto: using pocketsphinx because %s (run `assistant download` to "
-             "use wav2vec2)", why)
+    log.info("asr.backend auto: using pocketsphinx because %s and %s (install the whisper "
+             "extra, or run `assistant download` for wav2vec2)", why_not_whisper, why)
     return "pocketsphinx"
 
 
+def _whisper(cfg: AsrConfig, cache_dir: Path) -> Recognizer:
+    if importlib.util.find_spec("faster_whisper") is None:
+        raise AsrError(f"asr.backend {cfg.backend} needs the package 'faster-whisper'; install "
+                       "the whisper extra (`pip install -e '.[whisper]'`, README) or set "
+                       "asr.backend: pocketsphinx", code="missing-package")
+    from .whisper import WhisperRecognizer  # the model's own errors name the package or file
+
+    return WhisperRecognizer.load(cfg, cache_dir)
+
+
+def _pocketsphinx(cfg: AsrConfig, cache_dir: Path) -> Recognizer:
+    if importlib.util.find_spec("pocketsphinx") is None:
+        raise AsrError("asr.backend pocketsphinx needs the package 'pocketsphinx'; "
+                       "`pip install pocketsphinx`", code="missing-package")
+    from .pocketsphinx import PocketsphinxRecognizer
+
+    return PocketsphinxRecognizer(cache_dir=cache_dir, mode=cfg.pocketsphinx_mode)
+
+
 def load_recognizer(cfg: AsrConfig, phrases: Sequence[str] = (),
-                    cache_dir: Path | None = None) -> Recognizer:
-    """Build the configured backend and adapt it to ``phrases`` (the knowledge base)."""
+                    cache_dir: Path | None = None, fall_back: bool = True) -> Recognizer:
+    """Build the configured backend and adapt it to ``phrases`` (the knowledge base). With
+    ``fall_back``, a Whisper model that is installed but cannot load (corrupt, changed) is
+    logged and pocketsphinx is used instead, so the daemon keeps running."""
     from ..config import Config
 
     cache_dir = cache_dir or Config().cache_path
@@ -107,12 +153,24 @@ def load_recognizer(cfg: AsrConfig, phrases: Sequence[str] = (),
 
             recognizer = Wav2Vec2Recognizer.load(cfg)
     elif name == "pocketsphinx":
-        if importlib.util.find_spec("pocketsphinx") is None:
-            raise AsrError("asr.backend pocketsphinx needs the package 'pocketsphinx'; "
-                           "`pip install pocketsphinx`", code="missing-package")
-        from .pocketsphinx import PocketsphinxRecognizer
+        recognizer = _pocketsphinx(cfg, cache_dir)
+    elif name in ("whisper", "cascade"):
+        try:
+            whisper = _whisper(cfg, cache_dir)
+        except AsrError as exc:
+            if not fall_back or exc.code != "model-invalid":
+                raise
+            # a corrupt or changed model: keep listening with the grammar alone
+            log.error("Whisper cannot be used (%s); recognizing with pocketsphinx alone", exc)
+            recognizer = _pocketsphinx(cfg, cache_dir)
+        else:
+            if name == "whisper":
+                recognizer = whisper
+            else:
+                from .cascade import CascadeRecognizer, CascadeRule
 
-        recognizer = PocketsphinxRecognizer(cache_dir=cache_dir, mode=cfg.pocketsphinx_mode)
+                recognizer = CascadeRecognizer(_pocketsphinx(cfg, cache_dir), whisper,
+                                               CascadeRule(cfg.cascade_verify_below))
     else:
         raise AsrError(f"unknown asr.backend {name!r}; choose one of auto, "
                        f"{', '.join(BACKENDS)}", code="unknown-backend")

@@ -79,14 +79,14 @@ def answer_onsets_ms(recording: np.ndarray, offset_ms: float, ends_ms: list[floa
 
 def _config(folder: Path, qa: Path, cache: Path, early_end: bool,
             after_s: float | None = None, vad_backend: str = "webrtcvad",
-            turn_model: tuple[float, float] | None = None) -> Path:
-    path = folder / (f"config-{'early' if early_end else 'plain'}-{after_s}-{vad_backend}"
-                     f"-{turn_model}.yaml")
+            asr: str = "pocketsphinx", turn_model: tuple[float, float] | None = None) -> Path:
+    path = folder / (f"config-{'early' if early_end else 'plain'}-{after_s}-{vad_backend}-"
+                     f"{asr}-{turn_model}.yaml")
     after = "" if after_s is None else f"  early_end_after_s: {after_s}\n"
     if turn_model is not None:
         after += (f"  turn_model: true\n  turn_model_pause_s: {turn_model[0]}\n"
                   f"  turn_model_threshold: {turn_model[1]}\n")
-    path.write_text(f"qa_file: {qa}\ncache_dir: {cache}\nasr:\n  backend: pocketsphinx\n"
+    path.write_text(f"qa_file: {qa}\ncache_dir: {cache}\nasr:\n  backend: {asr}\n"
                     f"vad:\n  backend: {vad_backend}\n  early_end: {str(early_end).lower()}\n"
                     f"{after}log:\n"
                     "  enabled: false\n", encoding="utf-8")
@@ -131,38 +131,51 @@ def run_preset(room: Room, folder: Path, config: Path, preset: str, wav: Path,
 
 def measure(qa: Path, cache: Path, questions: list[str], presets: list[str],
             gap_s: float = 7.0, early_after_s: tuple[float, ...] = (),
-            silero: bool = False,
+            silero: bool = False, cascade: bool = False,
+            paraphrases: list[str] | None = None,
             turn_model: tuple[float, float] | None = None) -> dict[str, Any]:
     """``mouth_to_ear_ms`` per preset, plus ``default_early_end`` (vad.early_end_after_s as
     configured by default) and ``default_early_end_after_<s>`` for each of ``early_after_s``;
     with ``silero``, ``default_silero`` and ``default_silero_early_end`` (vad.backend silero);
+    with ``cascade``, ``default_cascade`` (the same questions, asr.backend cascade) and, given
+    ``paraphrases`` (questions in other words than qa.yaml's), ``default_cascade_paraphrase``;
     with ``turn_model`` (pause_s, threshold), ``default_turn_model`` (vad.turn_model); or
-    ``{"skipped": why}``."""
+    ``{"skipped": why}``. The other rows use the pocketsphinx grammar alone."""
     try:
         room = Room.start()
     except RoomError as exc:
         return {"skipped": str(exc)}
     with room, tempfile.TemporaryDirectory(prefix="m2e-") as tmp:
         folder = Path(tmp)
-        audio, ends = scene(questions, gap_s)
-        wav = write_wav(folder / "scene.wav", audio)
+        scenes = {"written": scene(questions, gap_s)}
+        if cascade and paraphrases:
+            scenes["paraphrase"] = scene(paraphrases, gap_s)
+        wavs = {k: write_wav(folder / f"scene-{k}.wav", a) for k, (a, _) in scenes.items()}
         out: dict[str, Any] = {"recognizer": "pocketsphinx", "gap_s": gap_s}
-        Run = tuple[str, str, bool, float | None, str, tuple[float, float] | None]
-        runs: list[Run] = [(p, p, False, None, "webrtcvad", None) for p in presets]
-        runs += [("default_early_end", "default", True, None, "webrtcvad", None)]
-        runs += [(f"default_early_end_after_{a}", "default", True, a, "webrtcvad", None)
-                 for a in early_after_s]
+        runs: list[tuple[str, str, bool, float | None, str, str, str]] = [
+            (p, p, False, None, "webrtcvad", "pocketsphinx", "written") for p in presets]
+        runs += [("default_early_end", "default", True, None, "webrtcvad", "pocketsphinx",
+                  "written")]
+        runs += [(f"default_early_end_after_{a}", "default", True, a, "webrtcvad",
+                  "pocketsphinx", "written") for a in early_after_s]
         if silero:
-            runs += [("default_silero", "default", False, None, "silero", None),
-                     ("default_silero_early_end", "default", True, None, "silero", None)]
+            runs += [("default_silero", "default", False, None, "silero", "pocketsphinx",
+                      "written"),
+                     ("default_silero_early_end", "default", True, None, "silero",
+                      "pocketsphinx", "written")]
+        if cascade:
+            runs += [(f"default_cascade{'' if k == 'written' else '_' + k}", "default", False,
+                      None, "webrtcvad", "cascade", k) for k in scenes]
         if turn_model is not None:
-            runs += [("default_turn_model", "default", False, None, "webrtcvad", turn_model)]
-        for name, preset, early, after, vad, turn in runs:
+            runs += [("default_turn_model", "default", False, None, "webrtcvad",
+                      "pocketsphinx", "written")]
+        for name, preset, early, after, vad, asr, kind in runs:
             log.info("mouth to ear in the room: %s...", name)
+            turn = turn_model if name == "default_turn_model" else None
             try:
                 out[name] = run_preset(room, folder,
-                                       _config(folder, qa, cache, early, after, vad, turn),
-                                       preset, wav, ends, gap_s)
+                                       _config(folder, qa, cache, early, after, vad, asr, turn),
+                                       preset, wavs[kind], scenes[kind][1], gap_s)
             except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
                 out[name] = {"error": str(exc)}
         return out

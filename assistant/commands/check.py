@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import shutil
 from typing import Any
@@ -59,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     a = cfg.asr
     onnx = a.runtime == "onnx" and a.device == "cpu"
     detail = (f"{a.model}, {'ONNX Runtime ' + a.quantize if onnx else 'torch ' + a.device}"
-              if backend == "wav2vec2" else "bundled US-English model")
+              if backend == "wav2vec2" else "the pocketsphinx grammar, then Whisper "
+              f"{a.whisper_model} for what it rejects" if backend == "cascade" else
+              f"{a.whisper_model}" if backend == "whisper" else "bundled US-English model")
     print(f"recognizer: {backend} ({detail}){' [auto]' if cfg.asr.backend == 'auto' else ''}")
     if backend == "wav2vec2" and onnx and not onnx_ready(a, cfg.cache_path):
         from ..asr.wav2vec2_onnx import converts_here
@@ -67,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
         if not converts_here():  # `run` would stop with asr:onnx-missing
             print("warning:    wav2vec2 has no ONNX model in cache_dir and torch is not "
                   "installed to convert it: run `assistant download`")
-    if backend == "pocketsphinx":
+    if backend in ("whisper", "cascade"):
+        check_whisper(cfg, args.no_models)
+    if backend in ("pocketsphinx", "cascade"):
         from ..asr.pocketsphinx import missing_words
 
         missing = missing_words(kb.questions)
@@ -94,6 +99,24 @@ def run(args: argparse.Namespace) -> int:
         report_ambiguity(cfg, kb, args.all)
     print("ok")
     return 0
+
+
+def check_whisper(cfg: Any, no_models: bool) -> None:
+    """The Whisper model is there and unchanged (SHA-256), and loads unless --no-models:
+    anything wrong is one line and exit 2 (`run` would fall back to pocketsphinx)."""
+    from ..asr import load_recognizer
+    from ..asr.whisper_model import describe, locate
+    from ..errors import AsrError
+
+    if importlib.util.find_spec("faster_whisper") is None:
+        raise AsrError(f"asr.backend {cfg.asr.backend} needs the package 'faster-whisper'; "
+                       "install the whisper extra (`pip install -e '.[whisper]'`)",
+                       code="missing-package")
+    folder = locate(cfg.asr.whisper_model, cfg.cache_path)
+    if not no_models:
+        load_recognizer(dataclasses.replace(cfg.asr, backend="whisper"), [], cfg.cache_path,
+                        fall_back=False)
+    print(f"whisper:    {describe(cfg.asr.whisper_model)}: {folder}")
 
 
 def report_devices(cfg: Any) -> None:

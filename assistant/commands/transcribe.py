@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ..audio.files import is_silent, read_audio
+from ..config import with_overrides
 from ..errors import AudioError
 from .common import add_command, build_recognizer, config_from_args
 
@@ -16,12 +17,15 @@ Print what the recognizer hears in an audio file (WAV, FLAC or OGG; any rate, mo
 The recognizer and the mode it used are said on stderr; stdout is the transcript alone.
 
 Modes:
-  knowledge base  (default with pocketsphinx, a grammar-based recognizer) decode with the
-                  phrasings of qa.yaml, exactly as `assistant run` and `answer` hear: the
-                  transcript is the closest phrasing, or empty when nothing fits.
-  dictation       (--dictation; always with wav2vec2, which needs no grammar) free speech,
-                  any words. pocketsphinx's free dictation is poor ("What is your name?" can
-                  come out as "the"): it shows what the raw model hears, not what `run` hears.
+  knowledge base  (default with pocketsphinx and the cascade) decode as `assistant run` and
+                  `answer` hear: the pocketsphinx grammar gives the closest phrasing of
+                  qa.yaml or nothing; the cascade then asks Whisper about what the grammar
+                  rejected or was unsure of, and prints Whisper's own text (with its
+                  punctuation) when its words are the ones used.
+  dictation       (--dictation; always with whisper and wav2vec2, which need no grammar) free
+                  speech, any words: the cascade uses Whisper alone. pocketsphinx's free
+                  dictation is poor ("What is your name?" can come out as "the"): it shows what
+                  the raw model hears, not what `run` hears.
 """
 
 
@@ -53,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     audio = load_speech(args.audio)
-    grammar = resolve_backend(cfg.asr, cfg.cache_path) == "pocketsphinx" and not args.dictation
+    backend = resolve_backend(cfg.asr, cfg.cache_path)
+    if args.dictation and backend == "cascade":
+        cfg = with_overrides(cfg, asr={"backend": "whisper"})
+    grammar = backend in ("pocketsphinx", "cascade") and not args.dictation
     phrases = None
     if grammar:
         from ..kb.knowledge import load_kb
@@ -63,5 +70,6 @@ def run(args: argparse.Namespace) -> int:
     mode = (f"knowledge base ({len(phrases or [])} phrasings of {cfg.qa_path})" if grammar
             else "dictation")
     print(f"recognizer: {recognizer.name}, mode: {mode}", file=sys.stderr)
-    print(recognizer.transcribe(audio).text)
+    heard = recognizer.transcribe(audio)
+    print(heard.extra.get("said", heard.text) if heard.backend == "whisper" else heard.text)
     return 0
