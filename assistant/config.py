@@ -83,7 +83,7 @@ class VadConfig:
         False, "End the turn at a short pause when smart-turn v3.2, a trained end-of-turn "
         "model, hears a finished turn in the voice (intonation, pace), instead of waiting out "
         "the hangover. Needs its model file: pip install --no-deps pipecat-ai==1.14.0. Runs "
-        "only at pauses in speech (~110 ms of CPU each). Off by default: measured, it ends few "
+        "only at pauses in speech (85-110 ms of CPU each). Off by default: measured, it ends few "
         "turns sooner (582 against 596 ms mouth to ear) and tells a finished turn from a pause "
         "poorly; see docs/latency.md.")
     turn_model_pause_s: float = _f(
