@@ -23,7 +23,8 @@ def register(sub: Any) -> None:
         "loudspeaker), mouth to ear per preset (the real `assistant run` in a simulated room: "
         "a private PulseAudio server, the question played into it, the answer's first sample "
         "as recorded; the pocketsphinx grammar, and the cascade on the same questions and "
-        "on paraphrases when Whisper is installed), time per stage, CPU while listening to "
+        "on paraphrases when Whisper is installed, and vad.turn_model's end-of-turn model "
+        "when pipecat-ai is installed), time per stage, CPU while listening to "
         "silence, memory, start-up. "
         "Without downloaded wav2vec2 weights, a randomly initialised model of the exact "
         "wav2vec2-base architecture is timed instead (same cost; said in the output).")
