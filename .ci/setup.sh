@@ -57,6 +57,8 @@ else
 fi
 # silero VAD (vad.backend: silero): only its ONNX model is used; --no-deps keeps torch out
 $PIP install -q --no-deps silero-vad
+# the end-of-turn model (vad.turn_model): only its ONNX file is used, the framework is not
+if [ "$mode" = "--test" ]; then $PIP install -q --no-deps pipecat-ai==1.14.0; fi
 echo "== ready: .venv/bin/assistant --help"
 
 # The configured models (wav2vec2, issue 13): fetched when the model hub answers within a few

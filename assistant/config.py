@@ -79,6 +79,19 @@ class VadConfig:
         "a longer mid-sentence pause ends it (0.4 s: 2 of 48 paused utterances answered too "
         "early, the hangover alone none; 0.2 s: 25). Below hangover_s to gain anything. See "
         "docs/latency.md.", lo=0, hi=5)
+    turn_model: bool = _f(
+        False, "End the turn at a short pause when smart-turn v3.2, a trained end-of-turn "
+        "model, hears a finished turn in the voice (intonation, pace), instead of waiting out "
+        "the hangover. Needs its model file: pip install --no-deps pipecat-ai==1.14.0. Runs "
+        "only at pauses in speech (85-110 ms of CPU each). Off by default: measured, it ends few "
+        "turns sooner (582 against 596 ms mouth to ear) and tells a finished turn from a pause "
+        "poorly; see docs/latency.md.")
+    turn_model_pause_s: float = _f(
+        0.2, "With turn_model: trailing silence at which the utterance is scored (once per "
+        "pause).", lo=0.03, hi=2)
+    turn_model_threshold: float = _f(
+        0.5, "With turn_model: probability of a finished turn from which the turn ends at the "
+        "pause.", lo=0.01, hi=0.999)
     backend: str = _f(
         "webrtcvad", "Frame classifier: webrtcvad (a few microseconds a frame) or silero "
         "(silero-vad's ONNX model through ONNX Runtime, no torch: pip install --no-deps "

@@ -35,6 +35,7 @@ from .vad.segmenter import (
     SpeechResumed,
     Started,
 )
+from .vad.turn_end import TurnEnd
 from .vad.webrtc import Framer, VoiceDetector
 
 log = logging.getLogger("assistant.daemon")
@@ -58,7 +59,7 @@ class Daemon:
                  reconnect_max_s: float = 30.0, speculative: bool = True,
                  on_tick: Callable[[], None] | None = None,
                  early_end: EarlyEnd | None = None, wake: Any = None,
-                 mute: Any = None) -> None:
+                 mute: Any = None, turn_end: TurnEnd | None = None) -> None:
         self.source = source
         self.vad = vad
         self.pipeline = pipeline
@@ -75,6 +76,7 @@ class Daemon:
         self._speculation: cf.Future[Exchange] | None = None
         self.early_end = early_end  # end the turn once the speculation is a complete question
         self._early: bool | None = None  # its verdict on the current speculation
+        self.turn_end = turn_end  # the end-of-turn model, scoring each pause (vad/turn_end.py)
         self.exchanges = 0
         self.state = State.LISTENING
         self._worker = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline")
@@ -212,19 +214,27 @@ class Daemon:
             for event in self.segmenter.push(frame, speech):
                 if isinstance(event, Started):
                     self._set_state(State.HEARING)
+                    if self.turn_end is not None:
+                        self.turn_end.drop()  # nothing scored before belongs to this one
                     if self.speculative and realtime:
                         self.pipeline.warm()  # the time/date answers, ready in case
                 elif isinstance(event, SilenceBegan):
                     self._silence_began(event, realtime)
                 elif isinstance(event, (SpeechResumed, Dropped)):
                     self._drop_speculation()  # the speaker went on: a stale guess
+                    if self.turn_end is not None:
+                        self.turn_end.drop()
                     if isinstance(event, Dropped):
                         self._set_state(State.LISTENING)
                 elif isinstance(event, Ended):
                     self._utterance_ended(event, realtime)
                     return
-            if self._ends_early():
-                cut = self.segmenter.cut("early")
+            te, seg = self.turn_end, self.segmenter
+            reason = ("early" if self._ends_early() else "turn-model"
+                      if te is not None and realtime and seg.state is SegState.TRAILING
+                      and te.check(seg.silence_s, seg.audio) else None)
+            if reason is not None:
+                cut = self.segmenter.cut(reason)
                 if isinstance(cut, Ended):
                     self._utterance_ended(cut, realtime)
                     return
@@ -297,3 +307,5 @@ class Daemon:
             while not busy.done() and time.monotonic() < deadline:
                 time.sleep(0.02)
         self._worker.shutdown(wait=False, cancel_futures=True)
+        if self.turn_end is not None:
+            self.turn_end.close()

@@ -16,6 +16,12 @@ answered too early when an exchange's speech ended more than 150 ms before the u
 last speech sample. Also reported: for the same utterances, how many turns ended early.
 
     python benchmarks/early_end_risk.py [--qa qa.yaml] [--preset default] [--no-early-end]
+        [--turn-model [--turn-pause-s 0.2] [--turn-threshold 0.5]]
+
+``--turn-model`` adds the end-of-turn model (`vad.turn_model`, issue #26); turns it ends are
+counted as ended early too, and its calls per utterance are reported. The utterances are split
+in two halves (even and odd sentence or phrasing index) so a setting tuned on one half can be
+reported on the other.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import json
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +90,25 @@ def build(plan: list[tuple[str, list[str], float, int]]) -> tuple[Audio, list[tu
     return Audio(np.concatenate(parts)), spans
 
 
+class Timed:
+    """The end-of-turn model, noting each call's wall clock and CPU time (its own thread)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.ms: dict[str, list[float]] = {"wall": [], "cpu": []}
+
+    def probability(self, audio: Audio) -> float:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        p = float(self.model.probability(audio))
+        self.ms["wall"].append(1000 * (time.perf_counter() - t0))
+        self.ms["cpu"].append(1000 * (time.thread_time() - c0))
+        return p
+
+    def summary(self, key: str) -> list[float]:
+        x = self.ms[key]
+        return [round(float(np.median(x)), 1), round(float(np.percentile(x, 90)), 1)] if x else []
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--qa", default=str(REPO / "qa.yaml"))
@@ -90,6 +116,9 @@ def main() -> int:
     ap.add_argument("--no-early-end", action="store_true")
     ap.add_argument("--after-s", type=float, default=0.0,
                     help="EarlyEndRule.after_s: trailing silence before an early end")
+    ap.add_argument("--turn-model", action="store_true", help="add the end-of-turn model")
+    ap.add_argument("--turn-pause-s", type=float, default=0.2)
+    ap.add_argument("--turn-threshold", type=float, default=0.5)
     args = ap.parse_args()
     from assistant.asr.pocketsphinx import PocketsphinxRecognizer
     from assistant.commands.common import build_answerer
@@ -102,6 +131,12 @@ def main() -> int:
     plan = utterances(answerer.kb.questions)
     scene, spans = build(plan)
     exchanges: list[Exchange] = []
+    turn_end = None
+    if args.turn_model:
+        from assistant.vad.turn_end import SmartTurn, TurnEnd, TurnEndRule
+
+        timed = Timed(SmartTurn())
+        turn_end = TurnEnd(timed, TurnEndRule(args.turn_threshold, args.turn_pause_s))
     with tempfile.TemporaryDirectory() as tmp:
         path = write_wav(Path(tmp) / "scene.wav", scene)
         print(f"{len(plan)} utterances, {scene.duration_s:.0f} s in real time...",
@@ -111,25 +146,38 @@ def main() -> int:
                         Pipeline(recognizer, answerer, None, TimingSink()),
                         on_exchange=exchanges.append,
                         early_end=None if args.no_early_end
-                        else EarlyEnd(EarlyEndRule(after_s=args.after_s)))
+                        else EarlyEnd(EarlyEndRule(after_s=args.after_s)),
+                        turn_end=turn_end)
         daemon.run(threading.Event())
     rows: dict[str, dict[str, Any]] = {}
-    for (kind, texts, pause_s, wpm), (start, end) in zip(plan, spans, strict=True):
+    halves = {a: i % 2 for i, (a, _) in enumerate(PAUSED)}
+    for j, ((kind, texts, pause_s, wpm), (start, end)) in enumerate(zip(plan, spans,
+                                                                          strict=True)):
         mine = [e for e in exchanges if e.speech_end_ms is not None
                 and start <= e.speech_end_ms <= end + 1000 * GAP_S - 200]
         too_early = any(e.speech_end_ms < end - 150 for e in mine)  # type: ignore[operator]
-        r = rows.setdefault(kind, {"n": 0, "answered_too_early": 0, "ended_early": 0,
-                                   "examples": []})
+        half = halves[texts[0]] if kind == "paused" else j % 2
+        r = rows.setdefault(f"{kind}_half{half}", {"n": 0, "answered_too_early": 0,
+                                                   "ended_early": 0, "examples": []})
         r["n"] += 1
         r["answered_too_early"] += too_early
-        r["ended_early"] += any(e.end_reason == "early" for e in mine)
+        r["ended_early"] += any(e.end_reason in ("early", "turn-model") for e in mine)
         if too_early and len(r["examples"]) < 6:
             r["examples"].append(f"{texts[0]} ... {texts[1]} ({pause_s:.1f} s, {wpm} wpm) -> "
                                  f"{[e.transcript for e in mine]}")
+    for kind in ("paused", "slow"):
+        parts = [rows[k] for k in sorted(rows) if k.startswith(kind + "_")]
+        rows[kind] = {f: sum(p[f] for p in parts) for f in ("n", "answered_too_early",
+                                                            "ended_early")}
     for r in rows.values():
         r["percent_too_early"] = round(100.0 * r["answered_too_early"] / max(1, r["n"]), 1)
     print(json.dumps({"preset": args.preset, "early_end": not args.no_early_end,
                       "after_s": args.after_s,
+                      "turn_model": None if turn_end is None else {
+                          "pause_s": args.turn_pause_s, "threshold": args.turn_threshold,
+                          "calls_per_utterance": round(turn_end.scored / len(plan), 2),
+                          "call_ms_median_p90": timed.summary("wall"),
+                          "call_cpu_ms_median_p90": timed.summary("cpu")},
                       "utterances": rows}, indent=1))
     return 0
 

@@ -79,10 +79,13 @@ def answer_onsets_ms(recording: np.ndarray, offset_ms: float, ends_ms: list[floa
 
 def _config(folder: Path, qa: Path, cache: Path, early_end: bool,
             after_s: float | None = None, vad_backend: str = "webrtcvad",
-            asr: str = "pocketsphinx") -> Path:
+            asr: str = "pocketsphinx", turn_model: tuple[float, float] | None = None) -> Path:
     path = folder / (f"config-{'early' if early_end else 'plain'}-{after_s}-{vad_backend}-"
-                     f"{asr}.yaml")
+                     f"{asr}-{turn_model}.yaml")
     after = "" if after_s is None else f"  early_end_after_s: {after_s}\n"
+    if turn_model is not None:
+        after += (f"  turn_model: true\n  turn_model_pause_s: {turn_model[0]}\n"
+                  f"  turn_model_threshold: {turn_model[1]}\n")
     path.write_text(f"qa_file: {qa}\ncache_dir: {cache}\nasr:\n  backend: {asr}\n"
                     f"vad:\n  backend: {vad_backend}\n  early_end: {str(early_end).lower()}\n"
                     f"{after}log:\n"
@@ -118,7 +121,8 @@ def run_preset(room: Room, folder: Path, config: Path, preset: str, wav: Path,
     offset = align_ms(recording, played)
     delays = answer_onsets_ms(recording, offset, ends_ms, 1000 * gap_s - 500)
     got = [d for d in delays if d is not None]
-    early = err.read_text(errors="replace").count("early end yes")
+    text = err.read_text(errors="replace")
+    early = text.count("early end yes") + text.count("turn model: turn complete")
     return {"median": round(statistics.median(got), 1) if got else None,
             "p95": round(float(np.percentile(got, 95)), 1) if got else None,
             "n": len(got), "questions": len(ends_ms), "delays_ms": [
@@ -128,13 +132,15 @@ def run_preset(room: Room, folder: Path, config: Path, preset: str, wav: Path,
 def measure(qa: Path, cache: Path, questions: list[str], presets: list[str],
             gap_s: float = 7.0, early_after_s: tuple[float, ...] = (),
             silero: bool = False, cascade: bool = False,
-            paraphrases: list[str] | None = None) -> dict[str, Any]:
+            paraphrases: list[str] | None = None,
+            turn_model: tuple[float, float] | None = None) -> dict[str, Any]:
     """``mouth_to_ear_ms`` per preset, plus ``default_early_end`` (vad.early_end_after_s as
     configured by default) and ``default_early_end_after_<s>`` for each of ``early_after_s``;
     with ``silero``, ``default_silero`` and ``default_silero_early_end`` (vad.backend silero);
     with ``cascade``, ``default_cascade`` (the same questions, asr.backend cascade) and, given
     ``paraphrases`` (questions in other words than qa.yaml's), ``default_cascade_paraphrase``;
-    or ``{"skipped": why}``. The other rows use the pocketsphinx grammar alone."""
+    with ``turn_model`` (pause_s, threshold), ``default_turn_model`` (vad.turn_model); or
+    ``{"skipped": why}``. The other rows use the pocketsphinx grammar alone."""
     try:
         room = Room.start()
     except RoomError as exc:
@@ -160,11 +166,15 @@ def measure(qa: Path, cache: Path, questions: list[str], presets: list[str],
         if cascade:
             runs += [(f"default_cascade{'' if k == 'written' else '_' + k}", "default", False,
                       None, "webrtcvad", "cascade", k) for k in scenes]
+        if turn_model is not None:
+            runs += [("default_turn_model", "default", False, None, "webrtcvad",
+                      "pocketsphinx", "written")]
         for name, preset, early, after, vad, asr, kind in runs:
             log.info("mouth to ear in the room: %s...", name)
+            turn = turn_model if name == "default_turn_model" else None
             try:
                 out[name] = run_preset(room, folder,
-                                       _config(folder, qa, cache, early, after, vad, asr),
+                                       _config(folder, qa, cache, early, after, vad, asr, turn),
                                        preset, wavs[kind], scenes[kind][1], gap_s)
             except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
                 out[name] = {"error": str(exc)}

@@ -23,7 +23,8 @@ def register(sub: Any) -> None:
         "loudspeaker), mouth to ear per preset (the real `assistant run` in a simulated room: "
         "a private PulseAudio server, the question played into it, the answer's first sample "
         "as recorded; the pocketsphinx grammar, and the cascade on the same questions and "
-        "on paraphrases when Whisper is installed), time per stage, CPU while listening to "
+        "on paraphrases when Whisper is installed, and vad.turn_model's end-of-turn model "
+        "when pipecat-ai is installed), time per stage, CPU while listening to "
         "silence, memory, start-up. "
         "Without downloaded wav2vec2 weights, a randomly initialised model of the exact "
         "wav2vec2-base architecture is timed instead (same cost; said in the output).")
@@ -84,6 +85,17 @@ def _silero_installed() -> bool:
     return True
 
 
+def _turn_model_installed() -> bool:
+    from ..errors import VadError
+    from ..vad.turn_end import model_path
+
+    try:
+        model_path()
+    except VadError:
+        return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     from ..asr import resolve_backend, whisper_available
     from ..bench import e2e, stages
@@ -133,7 +145,9 @@ def run(args: argparse.Namespace) -> int:
             early_after_s=() if args.quick else (0.0,),
             silero=not args.quick and _silero_installed(),
             cascade=whisper_available(cfg.asr)[0],
-            paraphrases=_paraphrases(answerer)[: 3 if args.quick else 8])
+            paraphrases=_paraphrases(answerer)[: 3 if args.quick else 8],
+            turn_model=(cfg.vad.turn_model_pause_s, cfg.vad.turn_model_threshold)
+            if not args.quick and _turn_model_installed() else None)
     speech.close()
     if args.json:
         print_json(out)

@@ -51,6 +51,11 @@ def run(args: argparse.Namespace) -> int:
         from ..vad.silero import model_path
 
         print(f"vad:        silero, threshold {cfg.vad.silero_threshold}: {model_path()}")
+    if cfg.vad.turn_model:  # the end-of-turn model file must be there (VadError if not)
+        from ..vad.turn_end import model_path as turn_model_path
+
+        print(f"vad:        end-of-turn model at {cfg.vad.turn_model_pause_s}s pauses, threshold "
+              f"{cfg.vad.turn_model_threshold}: {turn_model_path()}")
     backend = resolve_backend(cfg.asr, cfg.cache_path)
     a = cfg.asr
     onnx = a.runtime == "onnx" and a.device == "cpu"

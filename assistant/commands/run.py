@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from ..tts import SpeechThread, static_answers
     from ..vad import build_detector, segmenter_settings
     from ..vad.early_end import EarlyEnd, EarlyEndRule
+    from ..vad.turn_end import load as turn_end
     from ..wake import how_to_ask
     from ..wake.earcon import earcon_hook
     from ..wake.hook import build_hook
@@ -145,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
                     early_end=EarlyEnd(EarlyEndRule(after_s=cfg.vad.early_end_after_s))
                     if cfg.vad.early_end else None,
                     wake=build_hook(cfg, earcon_hook(sink) if cfg.wake.earcon else None),
-                    mute=MuteSwitch(mute_path(cfg)))
+                    mute=MuteSwitch(mute_path(cfg)),
+                    turn_end=turn_end(cfg.vad) if cfg.vad.turn_model else None)
 
     def adapt(questions: list[str]) -> None:
         if speech is not None:  # changed answers render again; unchanged ones are cached

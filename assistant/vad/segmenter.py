@@ -64,7 +64,8 @@ class SpeechResumed:
 @dataclass(frozen=True)
 class Ended:
     audio: Audio
-    reason: str  # "silence", "max-length", "end-of-stream" or "early" (a complete question)
+    reason: str  # "silence", "max-length", "end-of-stream", "early" (a complete question) or
+    # "turn-model" (the end-of-turn model heard a finished turn)
     speech_end_ms: float  # stream time when the last speech frame ended
 
 
@@ -139,6 +140,10 @@ class Segmenter:
     def silence_s(self) -> float:
         """Trailing silence so far (0 while speech goes on)."""
         return self._silence_s if self.state is SegState.TRAILING else 0.0
+
+    def audio(self) -> Audio:
+        """The utterance so far (pre-roll, speech and trailing silence)."""
+        return Audio.concat(self._frames)
 
     def cut(self, reason: str) -> Ended | Dropped:
         """End the utterance in progress now (the daemon's early end of turn)."""
