@@ -18,7 +18,8 @@ def test_transcribe_says_auto_picks_pocketsphinx_once(
     caplog.set_level(logging.INFO)
     wav = speak("where do you live")  # type: ignore[operator]
     config = tmp_path / "config.yaml"
-    config.write_text(f"asr:\n  backend: auto\ncache_dir: {tmp_path / 'cache'}\n")
+    config.write_text(f"asr:\n  backend: auto\n  whisper_model: /no/whisper\n"
+                      f"cache_dir: {tmp_path / 'cache'}\n")  # no Whisper: auto says why
     assert main(["transcribe", str(wav), "--config", str(config), "--qa", str(repo_qa)]) == 0
     said = [r for r in caplog.records if r.getMessage().startswith("asr.backend auto")]
     assert len(said) == 1, [r.getMessage() for r in said]

@@ -97,7 +97,8 @@ def test_wav2vec2_runs_without_torch_after_download_installs_an_onnx_export(
     config = tmp_path / "config.yaml"
     config.write_text(json.dumps({  # JSON is YAML
         "asr": {"backend": "wav2vec2", "model": str(tiny_wav2vec2),
-                "onnx_export": str(tiny_wav2vec2_export), "threads": 1},
+                "onnx_export": str(tiny_wav2vec2_export), "threads": 1,
+                "whisper_model": "/no/whisper"},  # auto: wav2vec2 once installed, not Whisper
         "cache_dir": str(tmp_path / "cache"), "qa_file": str(REPO / "qa.yaml")}))
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
 
