@@ -17,9 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .evaluate import best_threshold
 from .knowledge import KnowledgeBase
-from .matcher import centroids, combine, entry_starts, margins
+from .scores import best_threshold, centroids, combine, entry_starts, margins
 
 FALLBACK_THRESHOLD = 0.5  # a KB of one entry; also the floor when no entry has two phrasings
 SINGLE_QUANTILE = 0.75  # no entry with two phrasings: reject this share of the out-of-scope

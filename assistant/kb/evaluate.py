@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import ConfigError, KnowledgeError
 from .knowledge import KnowledgeBase
 from .matcher import Match
+from .scores import answered_right, best_threshold
 
 
 @dataclass(frozen=True)
@@ -91,26 +92,6 @@ def read_cases(path: str | Path, kb: KnowledgeBase) -> list[Case]:
     return cases
 
 
-def best_threshold(correct: np.ndarray, in_conf: np.ndarray,
-                   out_conf: np.ndarray) -> tuple[float, float, float]:
-    """The threshold that maximises min(accuracy, rejection), as (threshold, accuracy,
-    rejection). ``correct`` and ``in_conf``: per in-scope question, right best entry and its
-    confidence; ``out_conf``: per out-of-scope question. Ties go to the lowest threshold,
-    placed halfway between neighbouring confidences."""
-    if len(in_conf) == 0 or len(out_conf) == 0:
-        raise ValueError("need in-scope and out-of-scope outcomes")
-    vals = np.unique(np.concatenate([in_conf, out_conf]).astype(np.float64))
-    cuts = np.append(vals, np.inf)  # answer when confidence >= cut; inf answers nothing
-    acc = _answered_right(correct, in_conf, cuts)
-    rej = np.searchsorted(np.sort(out_conf.astype(np.float64)), cuts, side="left") / len(out_conf)
-    i = int(np.argmax(np.minimum(acc, rej)))
-    if i == len(vals):
-        t = vals[-1] + 0.01
-    else:
-        t = vals[i] if i == 0 else (vals[i - 1] + vals[i]) / 2
-    return float(t), float(acc[i]), float(rej[i])
-
-
 def accuracy_at_rejection(correct: np.ndarray, in_conf: np.ndarray, out_conf: np.ndarray,
                           rejection: float) -> tuple[float, float]:
     """(accuracy, threshold) at the lowest threshold that rejects at least ``rejection`` of
@@ -118,12 +99,7 @@ def accuracy_at_rejection(correct: np.ndarray, in_conf: np.ndarray, out_conf: np
     out = np.sort(out_conf.astype(np.float64))
     k = int(np.ceil(rejection * len(out) - 1e-9))
     t = float(out[k - 1]) + 1e-6 if k > 0 else -np.inf
-    return float(_answered_right(correct, in_conf, np.array([t]))[0]), t
-
-
-def _answered_right(correct: np.ndarray, in_conf: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    ok = np.sort(np.asarray(in_conf, dtype=np.float64)[np.asarray(correct, dtype=bool)])
-    return (len(ok) - np.searchsorted(ok, cuts, side="left")) / max(len(in_conf), 1)
+    return float(answered_right(correct, in_conf, np.array([t]))[0]), t
 
 
 def evaluate(matches: Sequence[Match], expected: Sequence[int | None]) -> Metrics:
