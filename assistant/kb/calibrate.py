@@ -83,17 +83,18 @@ def _loo_scores(kb: _Kb, scoring: str, idx: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def trials(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
-           margin_weight: float) -> Trials:
+           margin_weight: float, rows: np.ndarray | None = None) -> Trials:
     """The in-scope and out-of-scope leave-one-out trials of a knowledge base: every
-    phrasing, or a fixed random sample of :data:`MAX_TRIALS` of a bigger one (each scored
-    against the whole KB), so calibration grows linearly with the KB, not quadratically."""
+    phrasing (or only ``rows``), or a fixed random sample of :data:`MAX_TRIALS` of more (each
+    scored against the whole KB), so calibration grows linearly with the KB, not
+    quadratically."""
     vecs = np.asarray(vecs, dtype=np.float32)
     entry_of = np.asarray(entry_of, dtype=np.int64)
     n_entries = int(entry_of.max()) + 1 if entry_of.size else 0
     counts = np.bincount(entry_of, minlength=n_entries)
-    sample = np.arange(len(vecs))
-    if len(vecs) > MAX_TRIALS:
-        sample = np.sort(np.random.default_rng(0).choice(len(vecs), MAX_TRIALS, replace=False))
+    sample = np.arange(len(vecs)) if rows is None else np.asarray(rows, dtype=np.int64)
+    if len(sample) > MAX_TRIALS:
+        sample = np.sort(np.random.default_rng(0).choice(sample, MAX_TRIALS, replace=False))
     correct, conf_in, conf_out = [], [], []
     step, kb = _chunk(len(vecs)), _Kb.of(vecs, entry_of)
     for lo in range(0, len(sample), step):
@@ -111,6 +112,12 @@ def trials(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
     return Trials(_cat(correct, bool), _cat(conf_in, np.float32), _cat(conf_out, np.float32))
 
 
+def pooled(parts: list[Trials]) -> Trials:
+    """Several sets of trials as one."""
+    return Trials(*(_cat([getattr(t, f) for t in parts], dt)
+                    for f, dt in zip(Trials._fields, (bool, np.float32, np.float32), strict=True)))
+
+
 def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
@@ -121,7 +128,12 @@ def auto_threshold(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
     With no entry of two or more phrasings there are no in-scope trials: the threshold then
     rejects :data:`SINGLE_QUANTILE` of the out-of-scope trials, and is at least
     :data:`FALLBACK_THRESHOLD`; with a single entry it is :data:`FALLBACK_THRESHOLD`."""
-    t = trials(vecs, entry_of, scoring, margin_weight)
+    return threshold_of(trials(vecs, entry_of, scoring, margin_weight))
+
+
+def threshold_of(t: Trials) -> float:
+    """The balanced threshold of leave-one-out trials, with the fallbacks of
+    :func:`auto_threshold`."""
     out = t.out_confidence[np.isfinite(t.out_confidence)]
     if len(out) == 0:
         return FALLBACK_THRESHOLD

@@ -11,13 +11,13 @@ It is fitted when a knowledge base loads, from that knowledge base alone:
   a few phrasings per answer cannot estimate 384 dimensions. Vectors are mapped with it and
   made unit length again; the matcher's scoring (closest phrasing, centroid, margin) is then
   unchanged, in the new space.
-* ``model="cosine"``: no map; cosines of the sentence model's own vectors (the matcher before
+* ``model="none"``: no map; cosines of the sentence model's own vectors (the matcher before
   issue #28).
 
 Then the threshold: a number, or ``"auto"``, calibrated by leave-one-out over the phrasings
 in the fitted space (:mod:`.calibrate`). A knowledge base with fewer than
 :data:`MIN_REPEATS` phrasings beyond the first of each answer has nothing to fit the map on:
-it falls back to ``cosine`` and :attr:`Decision.note` says why (``assistant check`` prints it).
+it falls back to ``none`` and :attr:`Decision.note` says why (``assistant check`` prints it).
 
 Imports only :mod:`.scores` and :mod:`.calibrate`; the matcher, calibration reports and
 evaluation import this module, never the other way round.
@@ -33,15 +33,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .calibrate import auto_threshold
+from .calibrate import auto_threshold, pooled, threshold_of, trials
 from .scores import SCORINGS
 
 log = logging.getLogger(__name__)
 
-MODELS = ("whiten", "cosine")
+MODELS = ("whiten", "none")
 DEFAULT_MODEL = "whiten"
-DEFAULT_SHRINKAGE = 0.5
+DEFAULT_MARGIN_WEIGHT = 2.0  # with whitening; tuned with it
+DEFAULT_SHRINKAGE = 0.7  # tuned on BANKING77 dev splits (docs/matcher.md)
 MIN_REPEATS = 8  # phrasings beyond each answer's first needed to fit the map
+FOLDS = 3  # calibration folds of the whitened model (one phrasing per answer held out)
 RECIPE = 1  # bump when fitting changes: cached decisions are refitted
 
 
@@ -49,7 +51,7 @@ RECIPE = 1  # bump when fitting changes: cached decisions are refitted
 class Decision:
     """How queries are scored and when to answer. ``transform`` is None for plain cosine."""
 
-    model: str  # the model in effect: "whiten", or "cosine" (asked for, or fallen back to)
+    model: str  # the model in effect: "whiten", or "none" (asked for, or fallen back to)
     threshold: float
     scoring: str
     margin_weight: float
@@ -58,7 +60,7 @@ class Decision:
 
     def apply(self, vecs: np.ndarray) -> np.ndarray:
         """Sentence vectors (rows, or one vector) mapped into the space scores are taken in,
-        unit length; the identity for ``cosine``."""
+        unit length; the identity for ``none``."""
         v = np.asarray(vecs, dtype=np.float32)
         if self.transform is None:
             return v
@@ -107,14 +109,37 @@ def fit(vecs: np.ndarray, entry_of: np.ndarray, threshold: float | str = "auto",
         if transform is None:
             note = (f"plain cosine: fewer than {MIN_REPEATS} phrasings beyond each answer's "
                     "first, too few to fit the whitening on")
-            model = "cosine"
+            model = "none"
         else:
             note = (f"within-answer whitening fitted on {len(vecs)} phrasings, "
                     f"shrinkage {shrinkage:g}")
-    d = Decision(model, 0.0, scoring, float(margin_weight), transform, note)
-    if threshold == "auto":
-        threshold = auto_threshold(d.apply(vecs), entry_of, scoring, float(margin_weight))
+    if threshold == "auto" and transform is None:
+        threshold = auto_threshold(vecs, entry_of, scoring, float(margin_weight))
+    elif threshold == "auto":
+        threshold = _held_out_threshold(vecs, entry_of, scoring, float(margin_weight),
+                                        shrinkage)
     return Decision(model, float(threshold), scoring, float(margin_weight), transform, note)
+
+
+def _held_out_threshold(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
+                        margin_weight: float, shrinkage: float) -> float:
+    """The leave-one-out threshold of a whitened knowledge base, without the optimism of
+    testing a map on the phrasings it was fitted on: in each of :data:`FOLDS` folds one
+    phrasing of every answer that has two or more is held out, the map is fitted on the
+    others, and only the held-out phrasings are tried (in scope: their answer without them;
+    out of scope: the knowledge base without their answer). The trials of all folds are
+    pooled."""
+    counts = np.bincount(entry_of)
+    position = np.arange(len(entry_of)) - np.searchsorted(entry_of, entry_of)
+    parts = []
+    for fold in range(FOLDS):
+        held = (counts[entry_of] >= 2) & (position == fold % counts[entry_of])
+        transform = whitening(vecs[~held], entry_of[~held], shrinkage)
+        if transform is None:  # too few phrasings without the held-out ones: no map
+            transform = np.eye(vecs.shape[1], dtype=np.float32)
+        mapped = Decision("whiten", 0.0, scoring, margin_weight, transform).apply(vecs)
+        parts.append(trials(mapped, entry_of, scoring, margin_weight, np.flatnonzero(held)))
+    return threshold_of(pooled(parts))
 
 
 def cache_key(vecs: np.ndarray, entry_of: np.ndarray, *params: object) -> str:

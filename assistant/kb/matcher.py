@@ -69,7 +69,7 @@ class Matcher:
 
     def __init__(self, kb: KnowledgeBase, question_vecs: np.ndarray,
                  threshold: float | str = "auto", scoring: str = DEFAULT_SCORING,
-                 margin_weight: float = DEFAULT_MARGIN_WEIGHT, model: str = "cosine",
+                 margin_weight: float = DEFAULT_MARGIN_WEIGHT, model: str = "none",
                  decision: Decision | None = None) -> None:
         if question_vecs.ndim != 2 or question_vecs.shape[0] != len(kb.questions):
             raise ValueError("one embedding per question is required")
