@@ -85,7 +85,7 @@ class Answerer:
         self._state = self._build(kb)
 
     def _build(self, kb: KnowledgeBase) -> tuple[Matcher, Speller | None]:
-        texts = [self._prepare(q) for q in kb.questions]
+        texts = [self.prepare(q) for q in kb.questions]
         vecs = cached_embeddings(self.embedder, texts, self.cache_dir)
         speller = Speller(texts) if self.normalize else None
         decision = fit_cached(vecs, np.asarray(kb.question_entry, dtype=np.int64),
@@ -93,7 +93,7 @@ class Answerer:
                               self.fit)
         return Matcher(kb, vecs, decision=decision), speller
 
-    def _prepare(self, text: str, speller: Speller | None = None) -> str:
+    def prepare(self, text: str, speller: Speller | None = None) -> str:
         """What is embedded: phrasings normalised, queries also spelling-corrected against
         the phrasings' words."""
         if not self.normalize:
@@ -105,7 +105,7 @@ class Answerer:
         """Questions embedded exactly as reply embeds them (normalised, spelling-corrected
         against the current knowledge base): one unit vector per row."""
         speller = self._state[1]
-        return self.embedder.embed([self._prepare(t, speller) for t in texts])
+        return self.embedder.embed([self.prepare(t, speller) for t in texts])
 
     @property
     def kb(self) -> KnowledgeBase:

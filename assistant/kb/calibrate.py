@@ -163,3 +163,41 @@ def ambiguous_pairs(kb: KnowledgeBase, vecs: np.ndarray) -> list[Ambiguity]:
             found.append(Ambiguity(questions[rows[r]], float(own_s[r]), questions[other[r]],
                                    float(other_s[r])))
     return sorted(found, key=lambda a: a.own_score - a.other_score)
+
+
+class Confusion(NamedTuple):
+    """A phrasing that, left out of its answer, the matcher gives to another answer."""
+
+    question: str
+    entry: int  # its own answer
+    other_entry: int  # the answer that wins it
+    other_question: str  # that answer's phrasing closest to it
+    own_score: float  # its own answer's score without it
+    other_score: float
+
+
+def confusions(kb: KnowledgeBase, vecs: np.ndarray, scoring: str) -> list[Confusion]:
+    """Leave-one-out over the phrasings, scored as the matcher scores (``vecs`` in the
+    matcher's fitted space): each phrasing that another answer wins, worst first. These are
+    the entries a user's own rewording is likely to be mistaken for; entries with a single
+    phrasing have no trial."""
+    vecs = np.asarray(vecs, dtype=np.float32)
+    entry_of = np.asarray(kb.question_entry, dtype=np.int64)
+    if len(set(entry_of.tolist())) < 2:
+        return []
+    counts = np.bincount(entry_of)
+    questions, found = kb.questions, []
+    rows_all = np.flatnonzero(counts[entry_of] >= 2)
+    step, prepared = _chunk(len(vecs)), _Kb.of(vecs, entry_of)
+    for lo in range(0, len(rows_all), step):
+        rows = rows_all[lo:lo + step]
+        scores, sims = _loo_scores(prepared, scoring, rows)
+        own = entry_of[rows]
+        won = scores.argmax(axis=1)
+        for r in np.flatnonzero(won != own):
+            other = int(won[r])
+            members = np.flatnonzero(entry_of == other)
+            closest = int(members[np.argmax(sims[r, members])])
+            found.append(Confusion(questions[rows[r]], int(own[r]), other, questions[closest],
+                                   float(scores[r, own[r]]), float(scores[r, other])))
+    return sorted(found, key=lambda c: c.own_score - c.other_score)

@@ -9,7 +9,11 @@ Metrics, as fractions:
 * ``top1``: in-scope questions whose best entry is the right one, threshold ignored;
 * ``accuracy``: in-scope questions answered (confidence >= threshold) with the right entry;
 * ``rejection``: out-of-scope questions given the fallback;
-* the *balanced* threshold: the one that maximises min(accuracy, rejection) on this data.
+* the *balanced* threshold: the one that maximises min(accuracy, rejection) on this data;
+* ``confident_wrong``: questions answered (confidence >= threshold) with a wrong entry, or
+  answered at all when the fallback was right: what a user hears as a confident mistake.
+
+:func:`needed_threshold` says, for one wrong reply, which threshold would have made it right.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class Metrics:
     balanced_threshold: float | None
     balanced_accuracy: float | None
     balanced_rejection: float | None
+    confident_wrong: int = 0  # answered, but the fallback or another entry was right
 
     def as_dict(self) -> dict[str, object]:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -120,5 +125,25 @@ def evaluate(matches: Sequence[Match], expected: Sequence[int | None]) -> Metric
     balanced: tuple[float | None, ...] = (None, None, None)
     if n_in and n_out:
         balanced = best_threshold(right[inside], conf[inside], conf[~inside])
+    wrong = int(np.sum(answered & ~right))
     return Metrics(len(matches), n_in, n_out, top1, accuracy, rejection, float(threshold),
-                   *balanced)
+                   *balanced, confident_wrong=wrong)
+
+
+def needed_threshold(match: Match, expected: int | None) -> tuple[str, float] | None:
+    """For a reply that was wrong, the threshold that would have made it right, as
+    ``(">", t)`` (a threshold above ``t`` gives the fallback instead of a wrong answer) or
+    ``("<=", t)`` (a threshold of ``t`` or lower answers the right entry, which was given the
+    fallback); None when no threshold helps (the best entry is wrong and the fallback was not
+    right either) or the reply was right."""
+    conf, best = match.confidence, match.best
+    if conf is None or best is None:
+        return None
+    got = best.entry if match.answered else None
+    if got == expected:
+        return None
+    if match.answered and expected is None:
+        return (">", conf)
+    if not match.answered and best.entry == expected:
+        return ("<=", conf)
+    return None
