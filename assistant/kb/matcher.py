@@ -8,8 +8,10 @@ that happen to lie near another entry). ``scoring="max"`` is the closest phrasin
 The decision to answer uses a *confidence*: the best entry's score plus ``margin_weight``
 times its lead over the runner-up, since a query that sits between two entries is more often
 out of scope than one that clearly picks one. The best entry answers when its confidence
-reaches the threshold; ``threshold="auto"`` calibrates it from the knowledge base itself
-(see :mod:`.calibrate`). The README (Question matching) has the measurements behind these choices.
+reaches the threshold. Both the space the cosines are taken in and the threshold come from
+the knowledge base's fitted :class:`.decision.Decision` (a within-answer whitening map, or
+none; the threshold fixed or calibrated by leave-one-out): the matcher scores, the decision
+module decides how. docs/matcher.md has the measurements behind these choices.
 
 Knowledge bases of many phrasings are searched in two stages, a coarse score then the exact
 one on a few hundred candidates (:mod:`.index`); smaller ones are scored exactly throughout.
