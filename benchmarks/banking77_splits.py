@@ -45,7 +45,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from assistant.kb.decision import fit  # noqa: E402
+from assistant.kb.decision import DEFAULT_SHRINKAGE, fit  # noqa: E402
 from assistant.kb.evaluate import accuracy_at_rejection  # noqa: E402
 from assistant.kb.knowledge import Entry, KnowledgeBase  # noqa: E402
 from assistant.kb.matcher import Matcher  # noqa: E402
@@ -55,6 +55,7 @@ from assistant.kb.scores import best_threshold  # noqa: E402
 HOLDOUT = 20  # intents out of scope per split
 DEV_QUESTIONS = 3000
 LEX_WEIGHT = 0.2
+TUNE = {"shrinkage": DEFAULT_SHRINKAGE, "margin": 2.0}  # whiten's settings: --shrinkage, --margin
 
 Split = tuple[list[str], np.ndarray, list[str], list[int | None]]
 
@@ -129,7 +130,8 @@ def method(model: str, margin_weight: float, lexical: bool = False) -> Method:
             a, b = np.sqrt(1 - LEX_WEIGHT), np.sqrt(LEX_WEIGHT)
             pv = np.hstack([a * pv, b * lp]).astype(np.float32)
             qv = np.hstack([a * qv, b * lq]).astype(np.float32)
-        decision = fit(pv, entry, "auto", "blend", margin_weight, model)
+        weight = TUNE["margin"] if model == "whiten" else margin_weight
+        decision = fit(pv, entry, "auto", "blend", weight, model, TUNE["shrinkage"])
         matches = Matcher(kb_of(entry), pv, decision=decision).match_many(qv, top_k=1)
         best = np.array([m.best.entry if m.best else -1 for m in matches])
         conf = np.array([m.confidence for m in matches], dtype=np.float64)
@@ -189,7 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help=f"comma-separated, of: {', '.join(METHODS)}")
     ap.add_argument("--vecs", type=Path, default=Path("/tmp/banking77-minilm.npz"),
                     help="embedding cache (.npz with texts, vecs)")
+    ap.add_argument("--shrinkage", type=float, default=DEFAULT_SHRINKAGE,
+                    help="whitening shrinkage to try (dev splits)")
+    ap.add_argument("--margin", type=float, default=2.0,
+                    help="margin weight to try with whiten (dev splits)")
     args = ap.parse_args(argv)
+    TUNE.update(shrinkage=args.shrinkage, margin=args.margin)
     unknown = [m for m in args.methods.split(",") if m not in METHODS]
     if unknown:
         ap.error(f"unknown method {unknown[0]!r}; choose from {', '.join(METHODS)}")
@@ -200,7 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     dev = args.split == "dev"
     seeds = [(1000 if dev else 0) + i for i in range(args.seeds)]
     print(f"BANKING77 {args.split} splits: 57 answers, {HOLDOUT} intents out of scope, "
-          f"{len(seeds)} seeds, vectors {args.vecs.name}\n")
+          f"{len(seeds)} seeds, vectors {args.vecs.name}, whiten: shrinkage "
+          f"{args.shrinkage:g}, margin weight {args.margin:g}\n")
     print("| K | method | top1 | acc | rej | acc@rej85 | bal | wrong | thr | s per split |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for k in (int(x) for x in args.ks.split(",")):

@@ -32,14 +32,15 @@ VERBS = ("renew", "cancel", "check", "change", "find", "order", "return", "fix")
 
 STARTUP = """
 import sys, time
+from pathlib import Path
 t0 = time.perf_counter()
 sys.path.insert(0, {repo!r})
 from assistant.answerer import Answerer
 from assistant.kb.embed import DEFAULT_MODEL, load_embedder
 from assistant.kb.knowledge import load_kb
 kb = load_kb({qa!r})
-embedder = load_embedder(DEFAULT_MODEL, cache_dir={cache!r})
-Answerer(kb, embedder, "auto", {cache!r}, fit={fit!r})
+embedder = load_embedder(DEFAULT_MODEL, cache_dir=Path({cache!r}))
+Answerer(kb, embedder, "auto", Path({cache!r}), fit={fit!r})
 print(time.perf_counter() - t0)
 """
 
@@ -90,7 +91,9 @@ def main() -> None:
             for _ in range(args.repeats):
                 code = STARTUP.format(repo=str(REPO), qa=str(qa), cache=str(cache), fit=fit)
                 out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                     text=True, check=True)
+                                     text=True, check=False)
+                if out.returncode:
+                    sys.exit(f"start-up run failed: {out.stderr[-2000:]}")
                 startup.append(float(out.stdout.strip().splitlines()[-1]))
             reloads, fits = [], []
             for r in range(args.repeats):

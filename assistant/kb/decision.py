@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .calibrate import auto_threshold, pooled, threshold_of, trials
-from .scores import SCORINGS
+from .scores import SCORINGS, entry_starts
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ DEFAULT_MARGIN_WEIGHT = 2.0  # with whitening; tuned with it
 DEFAULT_SHRINKAGE = 0.7  # tuned on BANKING77 dev splits (docs/matcher.md)
 MIN_REPEATS = 8  # phrasings beyond each answer's first needed to fit the map
 FOLDS = 3  # calibration folds of the whitened model (one phrasing per answer held out)
-RECIPE = 1  # bump when fitting changes: cached decisions are refitted
+RECIPE = 2  # bump when fitting changes: cached decisions are refitted
 
 
 @dataclass(frozen=True)
@@ -70,25 +70,26 @@ class Decision:
 
 
 def whitening(vecs: np.ndarray, entry_of: np.ndarray, shrinkage: float) -> np.ndarray | None:
-    """The within-answer whitening map (dim, dim), symmetric, scaled so that a vector's
-    length is kept on average; None when too few answers have two phrasings or more."""
+    """The within-answer whitening map (dim, dim): ``W`` with ``W @ W.T`` the inverse of the
+    shrunk covariance (from its Cholesky factor: the same cosines as the symmetric inverse
+    square root, at a fraction of the cost of an eigendecomposition); None when too few
+    answers have two phrasings or more. Phrasings must be grouped by entry, in order."""
     vecs = np.asarray(vecs, dtype=np.float64)
     entry_of = np.asarray(entry_of, dtype=np.int64)
-    n = int(entry_of.max()) + 1 if entry_of.size else 0
-    counts = np.bincount(entry_of, minlength=n)
-    repeats = int(np.sum(np.maximum(counts - 1, 0)))
+    starts = entry_starts(entry_of)
+    counts = np.diff(np.r_[starts, len(entry_of)])
+    repeats = int(np.sum(counts - 1))
     if repeats < MIN_REPEATS or not 0 <= shrinkage < 1:
         return None
-    sums = np.zeros((n, vecs.shape[1]))
-    np.add.at(sums, entry_of, vecs)
-    resid = vecs - (sums / np.maximum(counts, 1)[:, None])[entry_of]
+    means = np.add.reduceat(vecs, starts, axis=0) / counts[:, None]
+    resid = vecs - np.repeat(means, counts, axis=0)
     cov = resid.T @ resid / repeats
     scale = np.trace(cov) / len(cov)
     if scale <= 1e-12:  # every answer's phrasings identical: nothing to learn
         return None
     cov = (1 - shrinkage) * cov / scale + shrinkage * np.eye(len(cov))
-    eigvals, eigvecs = np.linalg.eigh(cov)
-    return ((eigvecs / np.sqrt(np.maximum(eigvals, 1e-9))) @ eigvecs.T).astype(np.float32)
+    factor = np.linalg.cholesky(cov)  # cov = L L^T, so (L^-1)^T (L^-1) = cov^-1
+    return np.ascontiguousarray(np.linalg.inv(factor).T, dtype=np.float32)
 
 
 def fit(vecs: np.ndarray, entry_of: np.ndarray, threshold: float | str = "auto",
