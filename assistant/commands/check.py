@@ -152,9 +152,11 @@ def report_ambiguity(cfg: Any, kb: Any, show_all: bool = False) -> None:
     for c in confused:
         by_pair.setdefault((c.entry, c.other_entry), []).append(c)
     if by_pair:
+        more = ("" if show_all or len(by_pair) <= WORST
+                else f"; the worst {WORST} below (--all for the rest)")
         print(f"warning:    {len(confused)} phrasing(s) of {len(by_pair)} answer pair(s) go to "
               "another answer when left out (the model confuses them; add phrasings that "
-              "tell them apart, or merge the answers)")
+              f"tell them apart, or merge the answers){more}")
     for (own, other), items in list(by_pair.items())[:None if show_all else WORST]:
         shown = ", ".join(repr(c.question) for c in items[:3])
         more = f" and {len(items) - 3} more" if len(items) > 3 else ""
