@@ -136,7 +136,7 @@ class MatcherConfig:
     scoring: str = _f("blend", "Entry score: 'blend' = mean of the cosine with its closest "
                       "phrasing and with the centroid of its phrasings; 'max' = closest "
                       "phrasing only.", choices=("blend", "max"))
-    margin_weight: float = _f(2.0, "Weight of the best entry's lead over the runner-up in the "
+    margin_weight: float = _f(1.0, "Weight of the best entry's lead over the runner-up in the "
                               "confidence; 0 = score alone.", lo=0, hi=5)
     fit: str = _f("whiten", "Model of qa.yaml fitted when it loads (cached): whiten = a linear "
                   "map that shrinks the directions in which phrasings of one answer differ "
