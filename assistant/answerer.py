@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .kb.decision import DEFAULT_MARGIN_WEIGHT, DEFAULT_MODEL, fit_cached
 from .kb.embed import Embedder, cached_embeddings
 from .kb.knowledge import KnowledgeBase, render_answer
-from .kb.matcher import DEFAULT_MARGIN_WEIGHT, DEFAULT_SCORING, Match, Matcher
+from .kb.matcher import DEFAULT_SCORING, Match, Matcher
 from .kb.normalize import Speller
 from .kb.normalize import normalize as normalize_text
 
@@ -71,8 +72,10 @@ class Reply:
 class Answerer:
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, threshold: float | str = "auto",
                  cache_dir: Path | None = None, scoring: str = DEFAULT_SCORING,
-                 margin_weight: float = DEFAULT_MARGIN_WEIGHT, normalize: bool = True) -> None:
+                 margin_weight: float = DEFAULT_MARGIN_WEIGHT, normalize: bool = True,
+                 fit: str = DEFAULT_MODEL) -> None:
         self.embedder = embedder
+        self.fit = fit
         self.threshold = threshold
         self.cache_dir = cache_dir
         self.scoring = scoring
@@ -82,12 +85,15 @@ class Answerer:
         self._state = self._build(kb)
 
     def _build(self, kb: KnowledgeBase) -> tuple[Matcher, Speller | None]:
-        texts = [self._prepare(q) for q in kb.questions]
+        texts = [self.prepare(q) for q in kb.questions]
         vecs = cached_embeddings(self.embedder, texts, self.cache_dir)
         speller = Speller(texts) if self.normalize else None
-        return Matcher(kb, vecs, self.threshold, self.scoring, self.margin_weight), speller
+        decision = fit_cached(vecs, np.asarray(kb.question_entry, dtype=np.int64),
+                              self.cache_dir, self.threshold, self.scoring, self.margin_weight,
+                              self.fit)
+        return Matcher(kb, vecs, decision=decision), speller
 
-    def _prepare(self, text: str, speller: Speller | None = None) -> str:
+    def prepare(self, text: str, speller: Speller | None = None) -> str:
         """What is embedded: phrasings normalised, queries also spelling-corrected against
         the phrasings' words."""
         if not self.normalize:
@@ -99,7 +105,7 @@ class Answerer:
         """Questions embedded exactly as reply embeds them (normalised, spelling-corrected
         against the current knowledge base): one unit vector per row."""
         speller = self._state[1]
-        return self.embedder.embed([self._prepare(t, speller) for t in texts])
+        return self.embedder.embed([self.prepare(t, speller) for t in texts])
 
     @property
     def kb(self) -> KnowledgeBase:

@@ -177,6 +177,10 @@ class MatcherConfig:
                       "phrasing only.", choices=("blend", "max"))
     margin_weight: float = _f(1.0, "Weight of the best entry's lead over the runner-up in the "
                               "confidence; 0 = score alone.", lo=0, hi=5)
+    fit: str = _f("whiten", "Model of qa.yaml fitted when it loads (cached): whiten = a linear "
+                  "map that shrinks the directions in which phrasings of one answer differ "
+                  "(falls back to none with too few phrasings; `check` says so); none = plain "
+                  "cosines. docs/matcher.md has the measurements.", choices=("whiten", "none"))
     normalize: bool = _f(True, "Lower-case, expand contractions, spell out numbers and drop "
                          "punctuation in phrasings and queries before embedding.")
     fallback_on: str = _f(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from assistant.cli import main
-from assistant.kb.evaluate import accuracy_at_rejection, evaluate
+from assistant.kb.evaluate import accuracy_at_rejection, evaluate, needed_threshold
 from assistant.kb.matcher import Candidate, Match
 
 KB_YAML = """\
@@ -55,6 +55,19 @@ def test_metrics_without_out_of_scope_rows() -> None:
     assert (m.top1, m.accuracy, m.rejection, m.balanced_threshold) == (1.0, 0.5, None, None)
     d = m.as_dict()
     assert {"top1", "accuracy", "rejection", "n", "threshold"} <= set(d)
+
+
+def test_confident_wrong_answers_and_the_threshold_that_was_needed() -> None:
+    matches = [match(1, 0.8), match(0, 0.7), match(0, 0.4), match(2, 0.3), match(2, 0.9)]
+    expected = [0, None, 0, 1, 2]
+    m = evaluate(matches, expected)
+    assert m.confident_wrong == 2  # a wrong entry at 0.8, an unrelated question at 0.7
+    needed = [needed_threshold(x, e) for x, e in zip(matches, expected, strict=True)]
+    assert needed == [None,  # the best entry was wrong: no threshold makes it right
+                      (">", pytest.approx(0.7)),  # above 0.7 it would have been turned away
+                      ("<=", pytest.approx(0.4)),  # right entry first, but below 0.5
+                      None,  # wrong entry and not answered: the fallback was wrong too
+                      None]  # right
 
 
 def test_accuracy_at_rejection() -> None:
@@ -103,6 +116,9 @@ def test_eval_text_agrees_with_ask_row_by_row(capsys: pytest.CaptureFixture[str]
     assert got["accuracy"] == pytest.approx(right_in / 3, abs=1e-4)
     assert got["rejection"] == pytest.approx(right_out / 2, abs=1e-4)
     assert isinstance(got["threshold"], float) and isinstance(got["balanced_threshold"], float)
+    assert isinstance(got["confident_wrong"], int) and str(got["fit"]).startswith("none: ")
+    for miss in got["misses"]:  # type: ignore[attr-defined]
+        assert miss["needed"] is None or miss["needed"][0] in (">", "<=")
 
 
 def test_threshold_extremes(capsys: pytest.CaptureFixture[str], files: dict[str, Path]) -> None:
@@ -116,6 +132,9 @@ def test_text_report(capsys: pytest.CaptureFixture[str], files: dict[str, Path])
     assert main(["eval-text", str(files["tsv"]), "--qa", str(files["kb"]), "-q"]) == 0
     out = capsys.readouterr().out
     assert "top-1 accuracy          100.0%" in out and "balanced threshold" in out
+    assert "confident wrong answers" in out
+    # three answers of two phrasings: too few to fit the whitening on, and it says so
+    assert "matcher model           none (plain cosine: fewer than" in out
 
 
 @pytest.mark.parametrize("content,message", [

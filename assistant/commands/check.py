@@ -151,8 +151,10 @@ def _device_name(index: int) -> str:
 
 
 def report_ambiguity(cfg: Any, kb: Any, show_all: bool = False) -> None:
-    """Warn about phrasings that sit closer to another answer than to their own."""
-    from ..kb.calibrate import ambiguous_pairs
+    """Say which model of the knowledge base was fitted (or why not), and warn about
+    phrasings that read the same to the matcher under two answers, phrasings the fitted
+    model gives to another answer, and phrasings closer to another answer than to their own."""
+    from ..kb.calibrate import ambiguous_pairs, confusions
     from ..kb.embed import load_embedder
     from .common import answerer_for
 
@@ -163,18 +165,54 @@ def report_ambiguity(cfg: Any, kb: Any, show_all: bool = False) -> None:
     engine = "ONNX Runtime" if isinstance(embedder, OnnxSentenceEmbedder) else "torch"
     print(f"sentence:   runs on {engine} (matcher.runtime {m.runtime})")
     answerer = answerer_for(cfg, kb, embedder)
-    print(f"threshold:  {answerer.matcher.threshold:.3f}"
-          f"{' (calibrated from the knowledge base)' if cfg.matcher.threshold == 'auto' else ''}")
-    pairs = ambiguous_pairs(kb, answerer.matcher.vecs)  # worst first
-    shown = pairs if show_all else pairs[:WORST]
+    matcher = answerer.matcher
+    decision = matcher.decision
+    print(f"fitted:     {decision.model} ({decision.note}; matcher.fit {m.fit})")
+    print(f"threshold:  {matcher.threshold:.3f}"
+          f"{' (calibrated from the knowledge base)' if m.threshold == 'auto' else ''}")
+    if len(kb.entries) < 2:
+        print("note:       one answer only: nothing to tell apart; the threshold is the fixed "
+              "fallback and unrelated questions are turned away by it alone")
+    report_duplicates(kb, answerer)
+    confused = confusions(kb, matcher.vecs, matcher.scoring)
+    answers = [e.questions[0] for e in kb.entries]
+    by_pair: dict[tuple[int, int], list[Any]] = {}
+    for c in confused:
+        by_pair.setdefault((c.entry, c.other_entry), []).append(c)
+    if by_pair:
+        more = ("" if show_all or len(by_pair) <= WORST
+                else f"; the worst {WORST} below (--all for the rest)")
+        print(f"warning:    {len(confused)} phrasing(s) of {len(by_pair)} answer pair(s) go to "
+              "another answer when left out (the model confuses them; add phrasings that "
+              f"tell them apart, or merge the answers){more}")
+    for (own, other), items in list(by_pair.items())[:None if show_all else WORST]:
+        shown = ", ".join(repr(c.question) for c in items[:3])
+        more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+        print(f"warning:    confused: {shown}{more} (answer {answers[own]!r}) -> answer "
+              f"{answers[other]!r}, closest {items[0].other_question!r}")
+    pairs = ambiguous_pairs(kb, matcher.vecs)  # worst first
+    shown_pairs = pairs if show_all else pairs[:WORST]
     if pairs:
         print(f"warning:    {len(pairs)} ambiguous phrasing(s), closer to another answer's "
               f"phrasing than to their own answer; "
-              f"{'all' if len(shown) == len(pairs) else f'the worst {len(shown)}'} below"
-              f"{'' if len(shown) == len(pairs) else ' (--all for the rest)'}")
-    for question, own, other, other_score in shown:
+              f"{'all' if len(shown_pairs) == len(pairs) else f'the worst {len(shown_pairs)}'}"
+              f" below{'' if len(shown_pairs) == len(pairs) else ' (--all for the rest)'}")
+    for question, own_s, other, other_score in shown_pairs:
         print(f"warning:    ambiguous: {question!r} is closer to {other!r} ({other_score:.4f}), "
-              f"another answer's phrasing, than to its own answer ({own:.4f})")
+              f"another answer's phrasing, than to its own answer ({own_s:.4f})")
+
+
+def report_duplicates(kb: Any, answerer: Any) -> None:
+    """Phrasings of two answers that are the same text once normalised as the matcher
+    normalises them ("What's the time" and "what is the time"): the matcher cannot tell
+    them apart."""
+    seen: dict[str, tuple[int, str]] = {}
+    for entry, question in zip(kb.question_entry, kb.questions, strict=True):
+        key = answerer.prepare(question)
+        if key in seen and seen[key][0] != entry:
+            print(f"warning:    duplicate: {question!r} and {seen[key][1]!r} read the same to "
+                  f"the matcher ({key!r}) under two answers; keep it under one answer only")
+        seen.setdefault(key, (entry, question))
 
 
 def describe_speech(cfg: Any) -> str:

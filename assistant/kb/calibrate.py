@@ -17,9 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .evaluate import best_threshold
 from .knowledge import KnowledgeBase
-from .matcher import centroids, combine, entry_starts, margins
+from .scores import best_threshold, centroids, combine, entry_starts, margins
 
 FALLBACK_THRESHOLD = 0.5  # a KB of one entry; also the floor when no entry has two phrasings
 SINGLE_QUANTILE = 0.75  # no entry with two phrasings: reject this share of the out-of-scope
@@ -84,17 +83,18 @@ def _loo_scores(kb: _Kb, scoring: str, idx: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def trials(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
-           margin_weight: float) -> Trials:
+           margin_weight: float, rows: np.ndarray | None = None) -> Trials:
     """The in-scope and out-of-scope leave-one-out trials of a knowledge base: every
-    phrasing, or a fixed random sample of :data:`MAX_TRIALS` of a bigger one (each scored
-    against the whole KB), so calibration grows linearly with the KB, not quadratically."""
+    phrasing (or only ``rows``), or a fixed random sample of :data:`MAX_TRIALS` of more (each
+    scored against the whole KB), so calibration grows linearly with the KB, not
+    quadratically."""
     vecs = np.asarray(vecs, dtype=np.float32)
     entry_of = np.asarray(entry_of, dtype=np.int64)
     n_entries = int(entry_of.max()) + 1 if entry_of.size else 0
     counts = np.bincount(entry_of, minlength=n_entries)
-    sample = np.arange(len(vecs))
-    if len(vecs) > MAX_TRIALS:
-        sample = np.sort(np.random.default_rng(0).choice(len(vecs), MAX_TRIALS, replace=False))
+    sample = np.arange(len(vecs)) if rows is None else np.asarray(rows, dtype=np.int64)
+    if len(sample) > MAX_TRIALS:
+        sample = np.sort(np.random.default_rng(0).choice(sample, MAX_TRIALS, replace=False))
     correct, conf_in, conf_out = [], [], []
     step, kb = _chunk(len(vecs)), _Kb.of(vecs, entry_of)
     for lo in range(0, len(sample), step):
@@ -112,6 +112,12 @@ def trials(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
     return Trials(_cat(correct, bool), _cat(conf_in, np.float32), _cat(conf_out, np.float32))
 
 
+def pooled(parts: list[Trials]) -> Trials:
+    """Several sets of trials as one."""
+    return Trials(*(_cat([getattr(t, f) for t in parts], dt)
+                    for f, dt in zip(Trials._fields, (bool, np.float32, np.float32), strict=True)))
+
+
 def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
@@ -122,7 +128,12 @@ def auto_threshold(vecs: np.ndarray, entry_of: np.ndarray, scoring: str,
     With no entry of two or more phrasings there are no in-scope trials: the threshold then
     rejects :data:`SINGLE_QUANTILE` of the out-of-scope trials, and is at least
     :data:`FALLBACK_THRESHOLD`; with a single entry it is :data:`FALLBACK_THRESHOLD`."""
-    t = trials(vecs, entry_of, scoring, margin_weight)
+    return threshold_of(trials(vecs, entry_of, scoring, margin_weight))
+
+
+def threshold_of(t: Trials) -> float:
+    """The balanced threshold of leave-one-out trials, with the fallbacks of
+    :func:`auto_threshold`."""
     out = t.out_confidence[np.isfinite(t.out_confidence)]
     if len(out) == 0:
         return FALLBACK_THRESHOLD
@@ -152,3 +163,41 @@ def ambiguous_pairs(kb: KnowledgeBase, vecs: np.ndarray) -> list[Ambiguity]:
             found.append(Ambiguity(questions[rows[r]], float(own_s[r]), questions[other[r]],
                                    float(other_s[r])))
     return sorted(found, key=lambda a: a.own_score - a.other_score)
+
+
+class Confusion(NamedTuple):
+    """A phrasing that, left out of its answer, the matcher gives to another answer."""
+
+    question: str
+    entry: int  # its own answer
+    other_entry: int  # the answer that wins it
+    other_question: str  # that answer's phrasing closest to it
+    own_score: float  # its own answer's score without it
+    other_score: float
+
+
+def confusions(kb: KnowledgeBase, vecs: np.ndarray, scoring: str) -> list[Confusion]:
+    """Leave-one-out over the phrasings, scored as the matcher scores (``vecs`` in the
+    matcher's fitted space): each phrasing that another answer wins, worst first. These are
+    the entries a user's own rewording is likely to be mistaken for; entries with a single
+    phrasing have no trial."""
+    vecs = np.asarray(vecs, dtype=np.float32)
+    entry_of = np.asarray(kb.question_entry, dtype=np.int64)
+    if len(set(entry_of.tolist())) < 2:
+        return []
+    counts = np.bincount(entry_of)
+    questions, found = kb.questions, []
+    rows_all = np.flatnonzero(counts[entry_of] >= 2)
+    step, prepared = _chunk(len(vecs)), _Kb.of(vecs, entry_of)
+    for lo in range(0, len(rows_all), step):
+        rows = rows_all[lo:lo + step]
+        scores, sims = _loo_scores(prepared, scoring, rows)
+        own = entry_of[rows]
+        won = scores.argmax(axis=1)
+        for r in np.flatnonzero(won != own):
+            other = int(won[r])
+            members = np.flatnonzero(entry_of == other)
+            closest = int(members[np.argmax(sims[r, members])])
+            found.append(Confusion(questions[rows[r]], int(own[r]), other, questions[closest],
+                                   float(scores[r, own[r]]), float(scores[r, other])))
+    return sorted(found, key=lambda c: c.own_score - c.other_score)

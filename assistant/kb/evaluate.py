@@ -9,7 +9,11 @@ Metrics, as fractions:
 * ``top1``: in-scope questions whose best entry is the right one, threshold ignored;
 * ``accuracy``: in-scope questions answered (confidence >= threshold) with the right entry;
 * ``rejection``: out-of-scope questions given the fallback;
-* the *balanced* threshold: the one that maximises min(accuracy, rejection) on this data.
+* the *balanced* threshold: the one that maximises min(accuracy, rejection) on this data;
+* ``confident_wrong``: questions answered (confidence >= threshold) with a wrong entry, or
+  answered at all when the fallback was right: what a user hears as a confident mistake.
+
+:func:`needed_threshold` says, for one wrong reply, which threshold would have made it right.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 from ..errors import ConfigError, KnowledgeError
 from .knowledge import KnowledgeBase
 from .matcher import Match
+from .scores import answered_right, best_threshold
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class Metrics:
     balanced_threshold: float | None
     balanced_accuracy: float | None
     balanced_rejection: float | None
+    confident_wrong: int = 0  # answered, but the fallback or another entry was right
 
     def as_dict(self) -> dict[str, object]:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -91,26 +97,6 @@ def read_cases(path: str | Path, kb: KnowledgeBase) -> list[Case]:
     return cases
 
 
-def best_threshold(correct: np.ndarray, in_conf: np.ndarray,
-                   out_conf: np.ndarray) -> tuple[float, float, float]:
-    """The threshold that maximises min(accuracy, rejection), as (threshold, accuracy,
-    rejection). ``correct`` and ``in_conf``: per in-scope question, right best entry and its
-    confidence; ``out_conf``: per out-of-scope question. Ties go to the lowest threshold,
-    placed halfway between neighbouring confidences."""
-    if len(in_conf) == 0 or len(out_conf) == 0:
-        raise ValueError("need in-scope and out-of-scope outcomes")
-    vals = np.unique(np.concatenate([in_conf, out_conf]).astype(np.float64))
-    cuts = np.append(vals, np.inf)  # answer when confidence >= cut; inf answers nothing
-    acc = _answered_right(correct, in_conf, cuts)
-    rej = np.searchsorted(np.sort(out_conf.astype(np.float64)), cuts, side="left") / len(out_conf)
-    i = int(np.argmax(np.minimum(acc, rej)))
-    if i == len(vals):
-        t = vals[-1] + 0.01
-    else:
-        t = vals[i] if i == 0 else (vals[i - 1] + vals[i]) / 2
-    return float(t), float(acc[i]), float(rej[i])
-
-
 def accuracy_at_rejection(correct: np.ndarray, in_conf: np.ndarray, out_conf: np.ndarray,
                           rejection: float) -> tuple[float, float]:
     """(accuracy, threshold) at the lowest threshold that rejects at least ``rejection`` of
@@ -118,12 +104,7 @@ def accuracy_at_rejection(correct: np.ndarray, in_conf: np.ndarray, out_conf: np
     out = np.sort(out_conf.astype(np.float64))
     k = int(np.ceil(rejection * len(out) - 1e-9))
     t = float(out[k - 1]) + 1e-6 if k > 0 else -np.inf
-    return float(_answered_right(correct, in_conf, np.array([t]))[0]), t
-
-
-def _answered_right(correct: np.ndarray, in_conf: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    ok = np.sort(np.asarray(in_conf, dtype=np.float64)[np.asarray(correct, dtype=bool)])
-    return (len(ok) - np.searchsorted(ok, cuts, side="left")) / max(len(in_conf), 1)
+    return float(answered_right(correct, in_conf, np.array([t]))[0]), t
 
 
 def evaluate(matches: Sequence[Match], expected: Sequence[int | None]) -> Metrics:
@@ -144,5 +125,25 @@ def evaluate(matches: Sequence[Match], expected: Sequence[int | None]) -> Metric
     balanced: tuple[float | None, ...] = (None, None, None)
     if n_in and n_out:
         balanced = best_threshold(right[inside], conf[inside], conf[~inside])
+    wrong = int(np.sum(answered & ~right))
     return Metrics(len(matches), n_in, n_out, top1, accuracy, rejection, float(threshold),
-                   *balanced)
+                   *balanced, confident_wrong=wrong)
+
+
+def needed_threshold(match: Match, expected: int | None) -> tuple[str, float] | None:
+    """For a reply that was wrong, the threshold that would have made it right, as
+    ``(">", t)`` (a threshold above ``t`` gives the fallback instead of a wrong answer) or
+    ``("<=", t)`` (a threshold of ``t`` or lower answers the right entry, which was given the
+    fallback); None when no threshold helps (the best entry is wrong and the fallback was not
+    right either) or the reply was right."""
+    conf, best = match.confidence, match.best
+    if conf is None or best is None:
+        return None
+    got = best.entry if match.answered else None
+    if got == expected:
+        return None
+    if match.answered and expected is None:
+        return (">", conf)
+    if not match.answered and best.entry == expected:
+        return ("<=", conf)
+    return None

@@ -8,8 +8,10 @@ that happen to lie near another entry). ``scoring="max"`` is the closest phrasin
 The decision to answer uses a *confidence*: the best entry's score plus ``margin_weight``
 times its lead over the runner-up, since a query that sits between two entries is more often
 out of scope than one that clearly picks one. The best entry answers when its confidence
-reaches the threshold; ``threshold="auto"`` calibrates it from the knowledge base itself
-(see :mod:`.calibrate`). The README (Question matching) has the measurements behind these choices.
+reaches the threshold. Both the space the cosines are taken in and the threshold come from
+the knowledge base's fitted :class:`.decision.Decision` (a within-answer whitening map, or
+none; the threshold fixed or calibrated by leave-one-out): the matcher scores, the decision
+module decides how. docs/matcher.md has the measurements behind these choices.
 
 Knowledge bases of many phrasings are searched in two stages, a coarse score then the exact
 one on a few hundred candidates (:mod:`.index`); smaller ones are scored exactly throughout.
@@ -21,10 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .decision import Decision, fit
 from .index import CANDIDATES, MIN_PHRASINGS, ReducedSpace, matvec, ranges, top_indices
 from .knowledge import KnowledgeBase
+from .scores import SCORINGS, centroids, combine, entry_starts, margins
 
-SCORINGS = ("blend", "max")
 DEFAULT_SCORING = "blend"
 DEFAULT_MARGIN_WEIGHT = 1.0
 
@@ -57,39 +60,6 @@ class Match:
         return confidence is not None and confidence >= self.threshold
 
 
-def entry_starts(entry_of: np.ndarray) -> np.ndarray:
-    """Index of each entry's first phrasing; phrasings of one entry must be contiguous."""
-    entry_of = np.asarray(entry_of, dtype=np.int64)
-    if entry_of.size and (np.any(np.diff(entry_of) < 0) or np.any(np.diff(entry_of) > 1)
-                          or entry_of[0] != 0):
-        raise ValueError("phrasings must be grouped by entry, in entry order")
-    return np.flatnonzero(np.r_[True, np.diff(entry_of) != 0]) if entry_of.size else entry_of
-
-
-def centroids(vecs: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Unit-length mean of each entry's phrasings."""
-    sums = np.add.reduceat(vecs, starts, axis=0)
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return (sums / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-def combine(best_sims: np.ndarray, centroid_sims: np.ndarray, scoring: str) -> np.ndarray:
-    """Entry scores from the closest-phrasing and centroid cosines (same shapes)."""
-    if scoring == "max":
-        return best_sims
-    if scoring == "blend":
-        return 0.5 * (best_sims + centroid_sims)
-    raise ValueError(f"unknown scoring {scoring!r}; choose one of {', '.join(SCORINGS)}")
-
-
-def margins(scores: np.ndarray, margin_weight: float) -> np.ndarray:
-    """Per row of an (n, entries) score matrix: margin_weight * (best - second best)."""
-    if scores.shape[1] < 2 or margin_weight == 0:
-        return np.zeros(scores.shape[0], dtype=np.float32)
-    top2 = np.partition(scores, scores.shape[1] - 2, axis=1)[:, -2:]
-    return (margin_weight * (top2[:, 1] - top2[:, 0])).astype(np.float32)
-
-
 class Matcher:
     """Scores queries against a knowledge base's phrasing vectors (unit length, one row per
     phrasing in ``kb.questions`` order). ``threshold`` is a number or ``"auto"``.
@@ -101,15 +71,21 @@ class Matcher:
 
     def __init__(self, kb: KnowledgeBase, question_vecs: np.ndarray,
                  threshold: float | str = "auto", scoring: str = DEFAULT_SCORING,
-                 margin_weight: float = DEFAULT_MARGIN_WEIGHT) -> None:
+                 margin_weight: float = DEFAULT_MARGIN_WEIGHT, model: str = "none",
+                 decision: Decision | None = None) -> None:
         if question_vecs.ndim != 2 or question_vecs.shape[0] != len(kb.questions):
             raise ValueError("one embedding per question is required")
         if scoring not in SCORINGS:
             raise ValueError(f"unknown scoring {scoring!r}; choose one of {', '.join(SCORINGS)}")
+        if decision is None:
+            decision = fit(question_vecs, np.asarray(kb.question_entry, dtype=np.int64),
+                           threshold, scoring, margin_weight, model)
         self.kb = kb
-        self.vecs = np.ascontiguousarray(question_vecs, dtype=np.float32)
-        self.scoring = scoring
-        self.margin_weight = float(margin_weight)
+        self.decision = decision
+        self.raw_vecs = np.asarray(question_vecs, dtype=np.float32)
+        self.vecs = np.ascontiguousarray(decision.apply(question_vecs), dtype=np.float32)
+        self.scoring = decision.scoring
+        self.margin_weight = decision.margin_weight
         self._questions = kb.questions
         self._entry_of = np.asarray(kb.question_entry, dtype=np.int64)
         self._starts = entry_starts(self._entry_of)
@@ -124,13 +100,7 @@ class Matcher:
         self._use_centroids = scoring == "blend" and len(self._multi) > 0
         self._space = (ReducedSpace(self.vecs, self._centroids)
                        if len(self.vecs) >= MIN_PHRASINGS else None)
-        if isinstance(threshold, str):
-            if threshold != "auto":
-                raise ValueError(f"threshold must be a number or 'auto', got {threshold!r}")
-            from .calibrate import auto_threshold
-
-            threshold = auto_threshold(self.vecs, self._entry_of, scoring, self.margin_weight)
-        self.threshold = float(threshold)
+        self.threshold = decision.threshold
 
     def _entry_scores(self, sims: np.ndarray, starts: np.ndarray, multi: np.ndarray,
                       centroid_sims: np.ndarray) -> np.ndarray:
@@ -148,7 +118,7 @@ class Matcher:
     def score_matrix(self, query_vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For queries as rows: (entry scores, phrasing similarities), shapes (n, entries)
         and (n, phrasings). Exact, over every entry."""
-        q = np.atleast_2d(np.asarray(query_vecs, dtype=np.float32))
+        q = self.decision.apply(np.atleast_2d(np.asarray(query_vecs, dtype=np.float32)))
         sims = _products(self.vecs, q)
         cen = _products(self._centroids, q) if self._use_centroids else sims[:, :0]
         return self._entry_scores(sims, self._starts, self._multi, cen), sims
@@ -170,7 +140,7 @@ class Matcher:
         q = np.atleast_2d(np.asarray(query_vecs, dtype=np.float32))
         k = max(1, min(top_k, len(self._starts)))
         if self._space is not None and k <= CANDIDATES:
-            return [self._match_candidates(row, k) for row in q]
+            return [self._match_candidates(row, k) for row in self.decision.apply(q)]
         scores, sims = self.score_matrix(q)
         bonus = margins(scores, self.margin_weight)
         return [self._pick(scores[i], sims[i], self._starts, self._counts, k, float(bonus[i]))

@@ -47,7 +47,8 @@ class Mapper:
         query = " ".join((query or "").split()) or None
         query_vec = None
         if query is not None:
-            query_vec = self.answerer.embed_queries([query])[0]  # as reply embeds it
+            # as reply embeds it, in the space the matcher scores in (its fitted map)
+            query_vec = matcher.decision.apply(self.answerer.embed_queries([query]))[0]
         return build_map(matcher.vecs, kb.questions, kb.question_entry,
                          [e.answer for e in kb.entries], query, query_vec, self.neighbours,
                          self._projection(matcher, matcher.vecs))
