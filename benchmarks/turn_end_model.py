@@ -48,6 +48,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from turn_end_pitch import word_spans  # noqa: E402  (this folder is on sys.path)
+
 from assistant.audio.types import Audio  # noqa: E402
 
 PAUSES_S = (0.1, 0.15, 0.2, 0.3)
@@ -101,21 +103,6 @@ def synthetic(phrasings: list[str]) -> list[Item]:
             items.append(Item("ssml", i % 2, "final", label, x[loud[0]: loud[-1] + 1],
                               text=f"{first} {rest}"))
     return items
-
-
-def word_spans(samples: np.ndarray, text: str) -> list[tuple[int, int]] | None:
-    from pocketsphinx import Decoder
-
-    dec = Decoder(loglevel="FATAL")
-    try:
-        dec.set_align_text(text)
-    except RuntimeError:
-        return None
-    dec.start_utt()
-    dec.process_raw(samples.astype(np.int16).tobytes(), full_utt=True)
-    dec.end_utt()
-    return [(s.start_frame, s.end_frame) for s in dec.seg()
-            if s.word not in ("<s>", "</s>", "<sil>", "(NULL)")]
 
 
 def real(folder: Path) -> list[Item]:

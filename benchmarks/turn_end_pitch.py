@@ -56,8 +56,8 @@ def final_fall_st(samples: np.ndarray, rate_hz: int = 16000) -> float | None:
     return float(np.median(st[-5:]))
 
 
-def word_ends_frames(samples: np.ndarray, text: str) -> list[int] | None:
-    """The end (10 ms frame) of each word, by forced alignment; None if a word is unknown."""
+def word_spans(samples: np.ndarray, text: str) -> list[tuple[int, int]] | None:
+    """(start, end) 10 ms frame of each word, by forced alignment; None if a word is unknown."""
     from pocketsphinx import Decoder
 
     dec = Decoder(loglevel="FATAL")
@@ -68,7 +68,14 @@ def word_ends_frames(samples: np.ndarray, text: str) -> list[int] | None:
     dec.start_utt()
     dec.process_raw(samples.astype(np.int16).tobytes(), full_utt=True)
     dec.end_utt()
-    return [s.end_frame for s in dec.seg() if s.word not in ("<s>", "</s>", "<sil>", "(NULL)")]
+    return [(s.start_frame, s.end_frame) for s in dec.seg()
+            if s.word not in ("<s>", "</s>", "<sil>", "(NULL)")]
+
+
+def word_ends_frames(samples: np.ndarray, text: str) -> list[int] | None:
+    """The end (10 ms frame) of each word, by forced alignment; None if a word is unknown."""
+    spans = word_spans(samples, text)
+    return None if spans is None else [end for _, end in spans]
 
 
 def real(folder: Path) -> tuple[list[float | None], list[float | None]]:
