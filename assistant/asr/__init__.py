@@ -110,11 +110,7 @@ def resolve_backend(cfg: AsrConfig, cache_dir: Path | None = None, say: bool = T
 
 
 def _whisper(cfg: AsrConfig, cache_dir: Path) -> Recognizer:
-    if importlib.util.find_spec("faster_whisper") is None:
-        raise AsrError(f"asr.backend {cfg.backend} needs the package 'faster-whisper'; install "
-                       "the whisper extra (`pip install -e '.[whisper]'`, README) or set "
-                       "asr.backend: pocketsphinx", code="missing-package")
-    from .whisper import WhisperRecognizer  # the model's own errors name the package or file
+    from .whisper import WhisperRecognizer  # its errors name the package or the file missing
 
     return WhisperRecognizer.load(cfg, cache_dir)
 

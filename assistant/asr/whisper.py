@@ -9,6 +9,7 @@ Its output goes through ``whisper_guard`` so that noise and silence stay silent.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import threading
@@ -24,11 +25,20 @@ from .whisper_guard import Guard, Segment, words_of
 from .whisper_model import english_only, locate
 from .whisper_window import decode
 
-FIT_MAX_S = 28.0  # longer utterances take faster-whisper's own 30 s windows
 log = logging.getLogger(__name__)
 
+FIT_MAX_S = 28.0  # longer utterances take faster-whisper's own 30 s windows
 MIN_SPEECH_S = 0.1  # shorter than this: nothing to recognize
 PROMPT_CHARS = 800  # Whisper's prompt holds at most 223 tokens
+
+
+def need_faster_whisper(backend: str) -> None:
+    """AsrError naming the package when faster-whisper is not installed (said before any
+    problem with the model, which cannot load without it)."""
+    if importlib.util.find_spec("faster_whisper") is None:
+        raise AsrError(f"asr.backend {backend} needs the package 'faster-whisper'; install the "
+                       "whisper extra (`pip install -e '.[whisper]'`, README) or set "
+                       "asr.backend: pocketsphinx", code="missing-package")
 
 
 class WhisperRecognizer:
@@ -50,13 +60,10 @@ class WhisperRecognizer:
     @classmethod
     def load(cls, cfg: AsrConfig, cache_dir: Path) -> WhisperRecognizer:
         """Build from config: find and verify the model, then load it (about a second)."""
+        need_faster_whisper(cfg.backend)
         folder = locate(cfg.whisper_model, cache_dir)
-        try:
-            from faster_whisper import WhisperModel
-        except ImportError:
-            raise AsrError("asr.backend whisper needs the package 'faster-whisper'; install the "
-                           "whisper extra (`pip install -e '.[whisper]'`, README) or set "
-                           "asr.backend: pocketsphinx", code="missing-package") from None
+        from faster_whisper import WhisperModel
+
         try:
             model = WhisperModel(str(folder), device="cpu", compute_type="int8",
                                  cpu_threads=cfg.threads, num_workers=1)
@@ -77,10 +84,12 @@ class WhisperRecognizer:
         many as fit in its prompt (~200 tokens, about 40 short questions), in qa.yaml's order,
         as if they had been said just before. Otherwise Whisper needs nothing from them."""
         kept: list[str] = []
+        length = 0
         for phrase in dict.fromkeys(p.strip() for p in phrases if p.strip()):
-            if sum(len(k) + 1 for k in kept) + len(phrase) > PROMPT_CHARS:
+            if length + len(phrase) > PROMPT_CHARS:
                 break
             kept.append(phrase if phrase[-1] in ".?!" else phrase + ".")
+            length += len(kept[-1]) + 1
         self._prompt_text = " ".join(kept) if self.prompt and kept else None
 
     def raw(self, audio: Audio) -> tuple[list[Segment], str | None]:

@@ -105,13 +105,10 @@ def check_whisper(cfg: Any, no_models: bool) -> None:
     """The Whisper model is there and unchanged (SHA-256), and loads unless --no-models:
     anything wrong is one line and exit 2 (`run` would fall back to pocketsphinx)."""
     from ..asr import load_recognizer
+    from ..asr.whisper import need_faster_whisper
     from ..asr.whisper_model import describe, locate
-    from ..errors import AsrError
 
-    if importlib.util.find_spec("faster_whisper") is None:
-        raise AsrError(f"asr.backend {cfg.asr.backend} needs the package 'faster-whisper'; "
-                       "install the whisper extra (`pip install -e '.[whisper]'`)",
-                       code="missing-package")
+    need_faster_whisper(cfg.asr.backend)
     folder = locate(cfg.asr.whisper_model, cfg.cache_path)
     if not no_models:
         load_recognizer(dataclasses.replace(cfg.asr, backend="whisper"), [], cfg.cache_path,
