@@ -116,7 +116,7 @@ def fetch_whisper(cfg: Any) -> str:
         return f"whisper: {model} (packaged) -> {locate(model, cfg.cache_path)}"
     if Path(model).expanduser().is_dir() or "/" not in model or \
             model.startswith(("/", ".", "~")):
-        return f"whisper: {model} is a local folder, nothing to download"
+        return f"whisper: {model} is no hub id (a local folder or a name), nothing to download"
     return f"whisper: {model} -> {snapshot(model, WHISPER_FILES, 'Whisper model')}"
 
 
