@@ -265,6 +265,26 @@ class WakeConfig:
 
 
 @dataclass(frozen=True)
+class InterruptConfig:
+    enabled: bool = _f(False, "Let people interrupt an answer: while it speaks the microphone "
+                       "stays open through an echo canceller, and a stop phrase (or the wake "
+                       "word) ends the answer. Off = deaf while speaking (docs/interrupt.md).")
+    phrases: tuple[str, ...] = _f(("stop", "cancel", "never mind"), "Phrases that stop an "
+                                  "answer (pocketsphinx keyphrase spotting: words from its "
+                                  "dictionary; `assistant check` names any it cannot say).")
+    threshold: float = _f(1e-25, "pocketsphinx kws_threshold for the stop phrases: larger "
+                          "(1e-20) = fewer false stops, more misses; smaller (1e-30) = stops "
+                          "more easily.", lo=1e-100, hi=1)
+    canceller: str = _f("auto", "Echo canceller: livekit (in-process WebRTC, the `interrupt` "
+                        "extra), server (the input device is already echo-cancelled by "
+                        "PulseAudio/PipeWire module-echo-cancel), none (deaf while speaking), "
+                        "auto = livekit when installed, else none.",
+                        choices=("auto", "livekit", "server", "none"))
+    wake_word: bool = _f(True, "With wake.enabled, the wake word over an answer also stops it "
+                         "and opens a new question.")
+
+
+@dataclass(frozen=True)
 class Config:
     qa_file: str = _f("qa.yaml", "Knowledge base; relative paths are from this config file.")
     cache_dir: str | None = _f(
@@ -277,6 +297,8 @@ class Config:
     tts: TtsConfig = field(default_factory=TtsConfig, metadata={"help": "Speech output."})
     log: LogConfig = field(default_factory=LogConfig, metadata={"help": "Exchange log."})
     wake: WakeConfig = field(default_factory=WakeConfig, metadata={"help": "Wake word."})
+    interrupt: InterruptConfig = field(default_factory=InterruptConfig,
+                                       metadata={"help": "Interrupting an answer."})
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})
 
     @property
@@ -301,6 +323,9 @@ _YAML11_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 
 def _type_ok(value: Any, hint: Any) -> bool:
     origin = typing.get_origin(hint)
+    if origin is tuple:  # tuple[str, ...]: a YAML list
+        return isinstance(value, (list, tuple)) and all(
+            _type_ok(v, typing.get_args(hint)[0]) for v in value)
     if origin in (Union, types.UnionType):
         return any(_type_ok(value, arg) for arg in typing.get_args(hint))
     if hint is type(None):
@@ -313,6 +338,8 @@ def _type_ok(value: Any, hint: Any) -> bool:
 
 
 def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is tuple:
+        return f"a list of {_type_name(typing.get_args(hint)[0])}"
     if typing.get_origin(hint) in (Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(hint))
     return "null" if hint is type(None) else getattr(hint, "__name__", str(hint))
@@ -350,7 +377,8 @@ def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
             if (lo is not None and value < lo) or (hi is not None and value > hi):
                 raise ConfigError(f"{source}: field '{where}' is {value!r}; it must be between "
                                   f"{lo} and {hi}", code="bad-value")
-        values[name] = float(value) if hint is float else value
+        values[name] = (float(value) if hint is float else tuple(value)
+                        if isinstance(value, list) else value)
     return cls(**values)
 
 

@@ -8,6 +8,8 @@
 The loop itself only runs VAD (microseconds a frame) so listening to silence is nearly free.
 Recognition, matching and speech run on one worker thread; while it works and speaks, and for
 ``refractory_s`` after, microphone audio is discarded so the assistant never answers itself.
+With ``interrupt.enabled`` the audio heard while it speaks goes to the Interrupter instead
+(assistant/interrupt/): echo-cancelled, it listens for a stop phrase only.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ class Daemon:
                  reconnect_max_s: float = 30.0, speculative: bool = True,
                  on_tick: Callable[[], None] | None = None,
                  early_end: EarlyEnd | None = None, wake: Any = None,
-                 mute: Any = None, turn_end: TurnEnd | None = None) -> None:
+                 mute: Any = None, turn_end: TurnEnd | None = None,
+                 interrupter: Any = None) -> None:
         self.source = source
         self.vad = vad
         self.pipeline = pipeline
@@ -77,6 +80,9 @@ class Daemon:
         self.early_end = early_end  # end the turn once the speculation is a complete question
         self._early: bool | None = None  # its verdict on the current speculation
         self.turn_end = turn_end  # the end-of-turn model, scoring each pause (vad/turn_end.py)
+        # interrupt.barge.Interrupter or None: hears the microphone while it speaks (the
+        # pipeline hands it to the sink, which stops when it has heard a stop phrase)
+        self.interrupter = interrupter
         self.exchanges = 0
         self.state = State.LISTENING
         self._worker = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline")
@@ -118,7 +124,8 @@ class Daemon:
             self.pipeline.respond(ex)
         self.exchanges += 1
         if self.wake is not None:
-            self.wake.answered(ex.answer, ex.ignored)
+            by_wake = bool(ex.interrupted) and getattr(self.interrupter, "by_wake", False)
+            self.wake.answered(ex.answer, ex.ignored, ex.interrupted, by_wake)
         (log.warning if ex.error else log.info)("%s", ex.log_line())
         if self.on_exchange:
             try:
@@ -187,7 +194,9 @@ class Daemon:
     def _feed(self, chunk: Audio, framer: Framer, realtime: bool) -> None:
         if self._busy is not None:
             if not self._busy.done():
-                return  # thinking or speaking: the microphone is ignored
+                if self.interrupter is not None:  # speaking: only a stop phrase is heard
+                    self.interrupter.hear(chunk)
+                return  # thinking or speaking: the microphone is otherwise ignored
             self._busy = None
             # nothing said (noise): listen at once, a follow-up may be near
             self._ignore_until_ms = chunk.timestamp_ms + (self.refractory_ms if self._spoke

@@ -67,3 +67,9 @@ class WakeError(AssistantError):
     """The wake word model or phrase cannot be used."""
 
     stage = "wake"
+
+
+class InterruptError(AssistantError):
+    """Interruption while speaking: the echo canceller or the stop-phrase spotter cannot run."""
+
+    stage = "interrupt"

@@ -43,6 +43,7 @@ class Exchange:
     heard: Any = None  # the recognizer's Transcript (confidence, extra), when there is one
     end_reason: str | None = None  # how the utterance ended ("early": a complete question)
     speech: list[cf.Future[Audio]] | None = None  # the answer's rendering, once started
+    interrupted: str | None = None  # the phrase said over the answer that stopped it
 
     @property
     def answer(self) -> str | None:
@@ -58,6 +59,7 @@ class Exchange:
             "threshold": reply.get("threshold"), "answer": self.answer,
             "fallback": reply.get("fallback", True), "top": reply.get("top", []),
             "ignored": self.ignored, "error": self.error, "end": self.end_reason,
+            "interrupted": self.interrupted,
             "latency_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 
@@ -70,17 +72,19 @@ class Exchange:
                     f"{self.transcript!r}; nothing said | {t}")
         r = self.reply
         top = ", ".join(f"{c.question!r} {c.score:.2f}" for c in r.match.candidates) if r else ""
+        cut = f" (interrupted: {self.interrupted!r})" if self.interrupted else ""
         return (f"heard {self.transcript!r} -> {r.question if r else None!r} "
                 f"({(r.score or 0) if r else 0:.2f}{', fallback' if r and r.fallback else ''}"
                 f"{'; ' + r.decision() if r else ''}) "
-                f"-> {self.answer!r} | top: {top} | {t}")
+                f"-> {self.answer!r}{cut} | top: {top} | {t}")
 
 
 class Pipeline:
     def __init__(self, recognizer: Recognizer, answerer: Answerer,
                  speech: SpeechThread | None = None, sink: Sink | None = None,
-                 quiet: QuietPolicy | None = None) -> None:
+                 quiet: QuietPolicy | None = None, interrupter: Any = None) -> None:
         self.recognizer = recognizer
+        self.interrupter = interrupter  # interrupt.barge.Interrupter: answers can be stopped
         self.quiet = quiet if quiet is not None else QuietPolicy()
         self.answerer = answerer
         self.speech = speech
@@ -149,7 +153,15 @@ class Pipeline:
                         audio = trim_lead(audio)  # the listener hears the first word sooner
                     yield audio
 
-            self.sink.play_stream(rendered())
+            interrupt = self.interrupter
+            if interrupt is None:
+                self.sink.play_stream(rendered())
+            else:
+                interrupt.begin()
+                try:
+                    self.sink.play_stream(rendered(), interrupt)
+                finally:
+                    ex.interrupted = interrupt.end()
         except AssistantError as exc:
             ex.error = f"{exc.stage}: {exc}"
         except Exception as exc:

@@ -11,9 +11,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from ..errors import AudioError
 from .files import write_wav
 from .types import Audio, to_pipeline
+
+
+class Interruption(Protocol):
+    """What a sink is given to make an answer interruptible (assistant/interrupt/barge.py)."""
+
+    stopped: threading.Event  # set: stop playing now
+
+    def played(self, audio: Audio) -> None:
+        """Called with each block just before it is written: the echo canceller's reference."""
+        ...
 
 
 class Sink(Protocol):
@@ -21,9 +33,13 @@ class Sink(Protocol):
         """Play (or store) ``audio``; returns when it has finished."""
         ...
 
-    def play_stream(self, parts: Iterable[Audio]) -> None:
-        """Play the parts of one answer back to back; returns when the last has finished."""
+    def play_stream(self, parts: Iterable[Audio], interrupt: Interruption | None = None) -> None:
+        """Play the parts of one answer back to back; returns when the last has finished, or
+        soon after ``interrupt.stopped`` is set (what is left is dropped)."""
         ...
+
+
+BLOCK_S = 0.04  # an interruptible answer is written in blocks this long
 
 
 class SpeakerSink:
@@ -61,7 +77,7 @@ class SpeakerSink:
     def play(self, audio: Audio) -> None:
         self.play_stream([audio])
 
-    def play_stream(self, parts: Iterable[Audio]) -> None:
+    def play_stream(self, parts: Iterable[Audio], interrupt: Interruption | None = None) -> None:
         import sounddevice as sd
 
         try:
@@ -75,13 +91,29 @@ class SpeakerSink:
                 if not started:
                     self._stream.start()
                     started = True
-                self._stream.write(samples)
+                if interrupt is None:
+                    self._stream.write(samples)
+                elif not self._write_interruptible(samples, interrupt):
+                    self._stream.abort()  # drops what the device has not played yet
+                    return
             if started:
                 self._stream.stop()  # waits until the last sample has been played
         except sd.PortAudioError as exc:
             self.close()  # a vanished device: reopen at the next answer
             raise AudioError(f"cannot play on output device {self.device!r} ({exc}); see "
                              "`assistant devices`", code="output") from exc
+
+    def _write_interruptible(self, samples: np.ndarray, interrupt: Interruption) -> bool:
+        """Write in short blocks, each handed to the canceller first; False once stopped."""
+        assert self.rate_hz is not None
+        step = int(self.rate_hz * BLOCK_S)
+        for i in range(0, len(samples), step):
+            if interrupt.stopped.is_set():
+                return False
+            block = samples[i:i + step]
+            interrupt.played(Audio(block, self.rate_hz))
+            self._stream.write(block)
+        return not interrupt.stopped.is_set()
 
     def close(self) -> None:
         if self._stream is not None:
@@ -114,8 +146,8 @@ class WavDirSink:
             self.written.append(write_wav(self.folder / name, audio))
             return self.written[-1]
 
-    def play_stream(self, parts: Iterable[Audio]) -> None:
-        self.play(_joined(list(parts)))
+    def play_stream(self, parts: Iterable[Audio], interrupt: Interruption | None = None) -> None:
+        self.play(_joined(list(parts)))  # a file is written whole: nothing to interrupt
 
 
 class NullSink:
@@ -128,12 +160,20 @@ class NullSink:
     def play(self, audio: Audio) -> None:
         self.play_stream([audio])
 
-    def play_stream(self, parts: Iterable[Audio]) -> None:
+    def play_stream(self, parts: Iterable[Audio], interrupt: Interruption | None = None) -> None:
         for i, audio in enumerate(parts):
             if i == 0:
                 self.first_sample_at.append(time.perf_counter())
-            if self.realtime:
+            if self.realtime and interrupt is None:
                 time.sleep(audio.duration_s)
+            elif self.realtime:  # as the loudspeaker would: block by block, stoppable
+                step = int(audio.rate_hz * BLOCK_S)
+                for j in range(0, len(audio.samples), step):
+                    if interrupt.stopped.is_set():
+                        return
+                    block = Audio(audio.samples[j:j + step], audio.rate_hz)
+                    interrupt.played(block)
+                    time.sleep(block.duration_s)
 
 
 def _joined(parts: list[Audio]) -> Audio:

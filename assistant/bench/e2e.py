@@ -36,7 +36,7 @@ class TimingSink:
         self.started_at = time.perf_counter()
         time.sleep(min(audio.duration_s, 0.2))  # a bit of playing, like a loudspeaker
 
-    def play_stream(self, parts: Iterable[Audio]) -> None:
+    def play_stream(self, parts: Iterable[Audio], interrupt: object = None) -> None:
         for i, audio in enumerate(parts):
             if i == 0:
                 self.play(audio)

@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from ..audio.sources import FileSource, MicrophoneSource, Source
     from ..daemon import Daemon
     from ..exchange_log import ExchangeLog
+    from ..interrupt import build_interrupter
     from ..pipeline import Pipeline
     from ..quiet import QuietPolicy
     from ..service.notify import Notifier
@@ -136,9 +137,13 @@ def run(args: argparse.Namespace) -> int:
     exchanges = (ExchangeLog.from_config(cfg, args.log) if args.log or not args.input
                  else None)
     notifier = Notifier.from_env()  # a no-op outside systemd
+    # the loudspeaker only: a file answer (--out) or a file question (--input) has no echo
+    interrupter = (build_interrupter(cfg, recognizer)
+                   if isinstance(sink, SpeakerSink) and not args.input else None)
     daemon = Daemon(source, build_detector(cfg.vad), segmenter_settings(cfg.vad),
                     Pipeline(recognizer, answerer, speech, sink,
-                             QuietPolicy(cfg.matcher.fallback_on, cfg.matcher.quiet_below)),
+                             QuietPolicy(cfg.matcher.fallback_on, cfg.matcher.quiet_below),
+                             interrupter),
                     cfg.vad.frame_ms,
                     cfg.tts.refractory_s, speculative=cfg.asr.speculative,
                     on_exchange=exchanges.append if exchanges else None,
@@ -147,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
                     if cfg.vad.early_end else None,
                     wake=build_hook(cfg, earcon_hook(sink) if cfg.wake.earcon else None),
                     mute=MuteSwitch(mute_path(cfg)),
-                    turn_end=turn_end(cfg.vad) if cfg.vad.turn_model else None)
+                    turn_end=turn_end(cfg.vad) if cfg.vad.turn_model else None,
+                    interrupter=interrupter)
 
     def adapt(questions: list[str]) -> None:
         if speech is not None:  # changed answers render again; unchanged ones are cached

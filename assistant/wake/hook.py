@@ -46,6 +46,8 @@ class WakeHook:
         if self._pending is not None:  # the answer is over: the follow-up window starts now
             if self.machine.answered(chunk.timestamp_ms, self._pending):
                 self._tone("not understood")
+            elif self._pending is Outcome.WOKEN:
+                self._tone("wake")
             elif self._pending is Outcome.NOISE and not self.waiting:
                 window = ("follow-up window" if self.machine.state is WakeState.FOLLOW_UP
                           else "wake")
@@ -76,11 +78,13 @@ class WakeHook:
             return audio
         return Audio(audio.samples[skip:], audio.rate_hz, verdict.cut_ms)
 
-    def answered(self, answer: str | None, ignored: str | None) -> None:
-        """Called by the worker with the exchange's spoken ``answer`` and its ``ignored``
-        reason (noise: not a question); takes effect at the next chunk's stream time."""
+    def answered(self, answer: str | None, ignored: str | None,
+                 interrupted: str | None = None, by_wake: bool = False) -> None:
+        """Called by the worker with the exchange's spoken ``answer``, its ``ignored`` reason
+        (noise: not a question) and what interrupted it (``by_wake``: the wake word); takes
+        effect at the next chunk's stream time."""
         self._why = ignored
-        self._pending = Outcome.of(answer, ignored)
+        self._pending = Outcome.of(answer, ignored, interrupted, by_wake)
 
 
 def build_hook(cfg: object, on_earcon: Callable[[str], None] | None = None) -> WakeHook | None:

@@ -5,6 +5,7 @@
         |                    v
         +---- follow_up_s ---- FOLLOW_UP <--answer-- (no wake word needed in the window)
     question not understood: "not understood" tone, back to WAITING
+    answer interrupted (interrupt.enabled): a stop phrase -> WAITING; the wake word -> AWAKE
     noise (AWAKE or FOLLOW_UP): no tone, the state stays, its deadline moves on by the time
         from the noise's start until the assistant listens again (docs/room.md)
 
@@ -26,10 +27,16 @@ class Outcome(enum.Enum):
     ANSWERED = "answered"
     NOT_UNDERSTOOD = "not understood"  # an error, or nothing to say to real words
     NOISE = "noise"  # nothing said because it was no question (no words, or ignored)
+    STOPPED = "stopped"  # a stop phrase over the answer (interrupt): back to waiting
+    WOKEN = "woken"  # the wake word over the answer (interrupt): a new question may follow
 
     @classmethod
-    def of(cls, answer: str | None, ignored: str | None) -> Outcome:
-        """An exchange's outcome from its spoken ``answer`` and its ``ignored`` reason."""
+    def of(cls, answer: str | None, ignored: str | None,
+           interrupted: str | None = None, by_wake: bool = False) -> Outcome:
+        """An exchange's outcome from its spoken ``answer``, its ``ignored`` reason and the
+        phrase that interrupted it (``by_wake``: the wake word)."""
+        if interrupted is not None:
+            return cls.WOKEN if by_wake else cls.STOPPED
         if answer is not None:
             return cls.ANSWERED
         return cls.NOISE if ignored is not None else cls.NOT_UNDERSTOOD
@@ -99,6 +106,12 @@ class WakeMachine:
         if outcome is Outcome.NOISE:
             if self.state is not WakeState.WAITING:
                 self._deadline_ms += max(0.0, time_ms - self._question_ms)
+            return False
+        if outcome is Outcome.STOPPED:  # "stop": they have heard enough, no follow-up
+            self.state = WakeState.WAITING
+            return False
+        if outcome is Outcome.WOKEN:  # the wake word over the answer: as if just woken
+            self.wake(time_ms)
             return False
         understood = outcome is Outcome.ANSWERED
         if understood and self.follow_up_ms > 0:
