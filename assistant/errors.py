@@ -67,3 +67,9 @@ class WakeError(AssistantError):
     """The wake word model or phrase cannot be used."""
 
     stage = "wake"
+
+
+class InterruptError(AssistantError):
+    """Listening while it speaks cannot run: the echo canceller is unknown, missing or failed."""
+
+    stage = "interrupt"
