@@ -85,7 +85,8 @@ class LiveKitCanceller:
     name = "livekit"
 
     def __init__(self, noise_suppression: bool = True, auto_gain_control: bool = False,
-                 tail_s: float = 1.0, max_reference_s: float = 120.0) -> None:
+                 tail_s: float = 1.0, max_reference_s: float = 120.0,
+                 stream_delay_ms: int | None = None) -> None:
         self._rtc = _import_rtc()
         try:
             self._apm = self._rtc.AudioProcessingModule(
@@ -94,6 +95,7 @@ class LiveKitCanceller:
         except Exception as exc:
             raise InterruptError(f"the livekit echo canceller failed to start ({exc}); "
                                  f"reinstall it: {INSTALL}", code="canceller-start") from exc
+        self._delay_ms = stream_delay_ms  # a hint of the echo's delay; AEC3 finds it anyway
         self._lock = threading.Lock()
         self._tail_frames = int(tail_s * 100)
         self._reference: collections.deque[np.ndarray] = collections.deque(
@@ -145,6 +147,8 @@ class LiveKitCanceller:
                              PIPELINE_RATE_HZ, 1, FRAME)
         self._apm.process_reverse_stream(far)
         near = rtc.AudioFrame(mic.tobytes(), PIPELINE_RATE_HZ, 1, FRAME)
+        if self._delay_ms is not None:
+            self._apm.set_stream_delay_ms(self._delay_ms)
         self._apm.process_stream(near)
         return np.frombuffer(near.data, np.int16).copy()
 
