@@ -71,7 +71,6 @@ def answerer_for(cfg: Config, kb: Any, embedder: Any) -> Any:
 def build_answerer(cfg: Config) -> Any:
     from ..kb.embed import load_embedder
     from ..kb.knowledge import load_kb
-
     from ..language import require
 
     require(cfg)  # one line naming what to install for the language, before any model loads

@@ -16,9 +16,9 @@ def register(sub: Any) -> None:
     p = add_command(
         sub, "make-dataset", "speak the knowledge base's questions into a test set", run,
         kb=True, description="Speak every question of the knowledge base with espeak-ng in "
-        "several voices (of its language) and speeds, add paraphrases (--extra) and unrelated sentences and "
-        "noise-only clips that must get no answer, optionally mix in white noise, and write "
-        "OUT_DIR/DATASET.tsv for `assistant eval`.")
+        "several voices (of its language) and speeds, add paraphrases (--extra) and unrelated "
+        "sentences and noise-only clips that must get no answer, optionally mix in white noise, "
+        "and write OUT_DIR/DATASET.tsv for `assistant eval`.")
     p.add_argument("out_dir", help="folder to write audio/ and DATASET.tsv into")
     p.add_argument("--voices", type=_csv, help="espeak-ng voices, comma-separated (default: "
                    "for the config's language: en-us,en-gb; es,es-419; else the language's "
