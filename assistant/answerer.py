@@ -73,8 +73,9 @@ class Answerer:
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, threshold: float | str = "auto",
                  cache_dir: Path | None = None, scoring: str = DEFAULT_SCORING,
                  margin_weight: float = DEFAULT_MARGIN_WEIGHT, normalize: bool = True,
-                 fit: str = DEFAULT_MODEL) -> None:
+                 fit: str = DEFAULT_MODEL, language: str = "en") -> None:
         self.embedder = embedder
+        self.language = language  # config.yaml's; qa.yaml's own `language:` comes first
         self.fit = fit
         self.threshold = threshold
         self.cache_dir = cache_dir
@@ -85,7 +86,8 @@ class Answerer:
         self._state = self._build(kb)
 
     def _build(self, kb: KnowledgeBase) -> tuple[Matcher, Speller | None]:
-        texts = [self.prepare(q) for q in kb.questions]
+        texts = [self.prepare(q, language=lang or self.language)
+                 for q, lang in zip(kb.questions, kb.phrasing_languages, strict=True)]
         vecs = cached_embeddings(self.embedder, texts, self.cache_dir)
         speller = Speller(texts) if self.normalize else None
         decision = fit_cached(vecs, np.asarray(kb.question_entry, dtype=np.int64),
@@ -93,23 +95,32 @@ class Answerer:
                               self.fit)
         return Matcher(kb, vecs, decision=decision), speller
 
-    def prepare(self, text: str, speller: Speller | None = None) -> str:
-        """What is embedded: phrasings normalised, queries also spelling-corrected against
-        the phrasings' words."""
+    def prepare(self, text: str, speller: Speller | None = None,
+                language: str | None = None) -> str:
+        """What is embedded: phrasings normalised (number words in ``language``, by default
+        the knowledge base's), queries also spelling-corrected against the phrasings' words."""
         if not self.normalize:
             return " ".join(text.split())
-        prepared = speller(normalize_text(text)) if speller else normalize_text(text)
+        lang = language or self.kb_language
+        normal = normalize_text(text) if lang == "en" else normalize_text(text, lang)
+        prepared = speller(normal) if speller else normal
         return prepared or text  # normalising may leave nothing (e.g. only punctuation)
 
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_queries(self, texts: Sequence[str], language: str | None = None) -> np.ndarray:
         """Questions embedded exactly as reply embeds them (normalised, spelling-corrected
         against the current knowledge base): one unit vector per row."""
         speller = self._state[1]
-        return self.embedder.embed([self.prepare(t, speller) for t in texts])
+        return self.embedder.embed([self.prepare(t, speller, language) for t in texts])
 
     @property
     def kb(self) -> KnowledgeBase:
         return self._state[0].kb
+
+    @property
+    def kb_language(self) -> str:
+        """The knowledge base's language: qa.yaml's `language:`, else config.yaml's."""
+        state = getattr(self, "_state", None)
+        return (state[0].kb.language if state else None) or self.language
 
     @property
     def matcher(self) -> Matcher:
@@ -122,25 +133,32 @@ class Answerer:
         with self._lock:
             self._state = state
 
-    def reply(self, text: str) -> Reply:
+    def reply(self, text: str, language: str | None = None) -> Reply:
+        """The answer to ``text``; ``language``: the language it was asked in (Whisper's),
+        None = the knowledge base's. The answer comes in that language where qa.yaml has it."""
         matcher = self.matcher
+        kb = matcher.kb
         query = " ".join(text.split())
+        home = self.kb_language
         if not query:
-            return Reply(query, Match((), matcher.threshold), matcher.kb.fallback, True, 0.0, 0.0)
+            return Reply(query, Match((), matcher.threshold), kb.fallback_in(language, home),
+                         True, 0.0, 0.0)
         t0 = time.perf_counter()
-        vec = self.embed_queries([query])[0]
+        vec = self.embed_queries([query], language)[0]
         t1 = time.perf_counter()
         match = matcher.match(vec)
         t2 = time.perf_counter()
         best = match.best
         if match.answered and best is not None:
-            answer, fallback = render_answer(matcher.kb.entries[best.entry].answer), False
+            entry = kb.entries[best.entry]
+            text, said_in = entry.answer_in(language, entry.language or home)
+            answer, fallback = render_answer(text, language=said_in), False
         else:
-            answer, fallback = matcher.kb.fallback, True
+            answer, fallback = kb.fallback_in(language, home), True
         return Reply(query, match, answer, fallback, 1000 * (t1 - t0), 1000 * (t2 - t1))
 
-    def match_many(self, texts: Sequence[str]) -> list[Match]:
+    def match_many(self, texts: Sequence[str], language: str | None = None) -> list[Match]:
         """Match many questions with one embedding call (evaluation); same result as reply."""
         if not texts:
             return []
-        return self.matcher.match_many(self.embed_queries(texts))
+        return self.matcher.match_many(self.embed_queries(texts, language))

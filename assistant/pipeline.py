@@ -97,7 +97,9 @@ class Pipeline:
             ex.heard = self.recognizer.transcribe(audio)
             ex.transcript = ex.heard.text
             ex.timings_ms["asr"] = 1000 * (time.perf_counter() - t0)
-            ex.reply = self.answerer.reply(ex.transcript)
+            language = ex.heard.extra.get("language")  # Whisper's; answers follow it
+            ex.reply = self.answerer.reply(ex.transcript, language if isinstance(language, str)
+                                           else None)
             ex.timings_ms["embed"] = ex.reply.embed_ms
             ex.timings_ms["match"] = ex.reply.match_ms
             ex.ignored = self.quiet.reason(ex.transcript, ex.reply)

@@ -27,6 +27,29 @@ UNRELATED = (
     "what is the capital of australia",
     "order a large pizza with mushrooms",
 )
+# The same sentences in the other languages measured (docs/languages.md); for any other
+# language, unrelated sentences come from --extra (rows with no expected phrasing).
+UNRELATED_IN = {
+    "en": UNRELATED,
+    "es": ("el tiempo en parís es lluvioso y frío", "por favor apaga las luces de la cocina",
+           "cuántos gramos hay en un kilogramo", "mi equipo de fútbol favorito perdió otra vez",
+           "cuál es la capital de australia", "pide una pizza grande con champiñones"),
+    "de": ("das Wetter in Paris ist regnerisch und kalt", "bitte mach das Licht in der Küche aus",
+           "wie viele Gramm hat ein Kilogramm", "meine Lieblingsmannschaft hat wieder verloren",
+           "was ist die Hauptstadt von Australien", "bestell eine große Pizza mit Pilzen"),
+}
+
+
+def default_voices(language: str) -> list[str]:
+    """espeak-ng voices for a spoken set in ``language``: two accents or a male and a
+    female variant of its voice."""
+    if language == "en":
+        return ["en-us", "en-gb"]
+    if language == "es":
+        return ["es", "es-419"]
+    from .language import espeak_voice
+
+    return [espeak_voice(language), espeak_voice(language) + "+f3"]
 
 
 @dataclass(frozen=True)

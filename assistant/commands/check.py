@@ -32,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     print(f"config:     {cfg.source}")
+    from ..language import describe, require
+
+    print(f"language:   {describe(cfg)}")
+    require(cfg)
     kb = load_kb(cfg.qa_path)
     print(f"knowledge:  {cfg.qa_path}: {len(kb.entries)} answers, {len(kb.questions)} "
           f"questions, fallback {kb.fallback!r}")

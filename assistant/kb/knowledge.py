@@ -6,6 +6,13 @@
         questions: ["Where do you live?", "Which city are you from?",
                     "(where's|where is) your home"]   # a template: see templates.py
 
+In other languages (docs/languages.md), ``language: es`` at the top names the knowledge base's
+language (else config.yaml's ``language``), an entry may have its own ``language:``, and an
+answer (and the fallback) may come in several, the question's language spoken where given:
+
+      - answer: {en: "I live in Kathmandu.", es: "Vivo en Katmandú."}
+        questions: ["Where do you live?", "¿Dónde vives?"]
+
 Nothing in the file is ever executed: answers are plain text in which only the placeholders
 ``{time}`` and ``{date}`` are replaced, at answer time.
 """
@@ -31,9 +38,18 @@ _ANY_PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 @dataclass(frozen=True)
 class Entry:
-    answer: str
+    answer: str  # in the entry's (else the knowledge base's) language, else the first given
     questions: tuple[str, ...]  # every phrasing, templates expanded
     templates: tuple[str, ...] = ()  # the templates as written (see templates.py)
+    answers: tuple[tuple[str, str], ...] = ()  # (language, answer) when given per language
+    language: str | None = None  # the language of its phrasings; None = the knowledge base's
+
+    def answer_in(self, *languages: str | None) -> tuple[str, str | None]:
+        """The answer in the first of ``languages`` it is given in, else :attr:`answer` (in
+        the last of ``languages``), with the language it is in."""
+        given = dict(self.answers)
+        found = next((lang for lang in languages if lang in given), None)
+        return (given[found], found) if found else (self.answer, languages[-1])
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,27 @@ class KnowledgeBase:
     entries: tuple[Entry, ...]
     fallback: str = DEFAULT_FALLBACK
     source: str = "<memory>"
+    language: str | None = None  # qa.yaml's own `language:`; None = config.yaml's
+    fallbacks: tuple[tuple[str, str], ...] = ()  # (language, text) when given per language
+    fallback_given: bool = True  # False: DEFAULT_FALLBACK, English, stood in for none
+
+    def fallback_in(self, *languages: str | None) -> str:
+        """The fallback in the first of ``languages`` it has (qa.yaml's, or the built-in one
+        of that language where qa.yaml gives none), else :attr:`fallback`."""
+        from ..language import FALLBACK
+
+        given = dict(self.fallbacks)
+        for lang in languages:
+            if lang in given:
+                return given[lang]
+            if not self.fallback_given and lang in FALLBACK:
+                return FALLBACK[lang]
+        return self.fallback
+
+    @property
+    def phrasing_languages(self) -> list[str | None]:
+        """For each phrasing in :attr:`questions`, its entry's language (None: the base's)."""
+        return [e.language or self.language for e in self.entries for _ in e.questions]
 
     @property
     def questions(self) -> list[str]:
@@ -69,11 +106,37 @@ def normalize_key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s']", " ", text.casefold()).split())
 
 
-def render_answer(answer: str, now: dt.datetime | None = None) -> str:
-    """Fill ``{time}`` and ``{date}``; every other character is left as written."""
+# {date} in the languages whose knowledge bases were measured (docs/languages.md); others
+# get the day as digits (day.month.year), which every voice reads.
+_DATES = {
+    "es": ("lunes martes miércoles jueves viernes sábado domingo",
+           "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+           "diciembre", "{weekday}, {day} de {month} de {year}"),
+    "de": ("Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag",
+           "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+           "{weekday}, {day}. {month} {year}"),
+    "fr": ("lundi mardi mercredi jeudi vendredi samedi dimanche",
+           "janvier février mars avril mai juin juillet août septembre octobre novembre "
+           "décembre", "{weekday} {day} {month} {year}"),
+}
+
+
+def _date(now: dt.datetime, language: str | None) -> str:
+    if language in (None, "en"):
+        return f"{now:%A}, {now:%B} {now.day}, {now.year}"
+    if language not in _DATES:
+        return f"{now.day}.{now.month}.{now.year}"
+    days, months, pattern = _DATES[language]
+    return pattern.format(weekday=days.split()[now.weekday()], day=now.day,
+                          month=months.split()[now.month - 1], year=now.year)
+
+
+def render_answer(answer: str, now: dt.datetime | None = None,
+                  language: str | None = None) -> str:
+    """Fill ``{time}`` and ``{date}`` (the date in ``language``: English when None); every
+    other character is left as written."""
     now = now or dt.datetime.now()
-    values = {"time": f"{now.hour}:{now.minute:02d}",
-              "date": f"{now:%A}, {now:%B} {now.day}, {now.year}"}
+    values = {"time": f"{now.hour}:{now.minute:02d}", "date": _date(now, language)}
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], answer)
 
 
@@ -99,15 +162,41 @@ def _check_placeholders(text: str, source: str, where: str) -> str:
     return text
 
 
+def _language(value: Any, source: str, where: str) -> str:
+    from ..language import WHISPER
+
+    if not isinstance(value, str) or value not in WHISPER:
+        raise _fail(source, where, f"unknown language code {value!r}; use a code such as en, "
+                    "es, de, fr (docs/languages.md)")
+    return value
+
+
+def _texts(value: Any, source: str, where: str,
+           language: str | None) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """An answer or fallback: plain text, or ``{en: ..., es: ...}``. Returns the text in
+    ``language`` (else the first given) and the (language, text) pairs (empty for plain)."""
+    if not isinstance(value, dict):
+        return _check_placeholders(_text(value, source, where), source, where), ()
+    if not value:
+        raise _fail(source, where, "needs at least one language: {en: ..., es: ...}")
+    pairs = tuple((_language(k, source, f"{where} language"),
+                   _check_placeholders(_text(v, source, f"{where}.{k}"), source,
+                                       f"{where}.{k}")) for k, v in value.items())
+    return dict(pairs).get(language or "", pairs[0][1]), pairs
+
+
 def parse_kb(data: Any, source: str) -> KnowledgeBase:
     if not isinstance(data, dict):
         raise _fail(source, "top level", "must be a mapping with 'entries:' (and optionally "
-                    "'fallback:'); see the README for the format")
-    unknown = sorted(set(data) - {"fallback", "entries"})
+                    "'fallback:', 'language:'); see the README for the format")
+    unknown = sorted(set(data) - {"fallback", "entries", "language"})
     if unknown:
-        raise _fail(source, f"unknown field '{unknown[0]}'", "valid fields: fallback, entries")
-    fallback = _check_placeholders(_text(data.get("fallback", DEFAULT_FALLBACK), source,
-                                         "fallback"), source, "fallback")
+        raise _fail(source, f"unknown field '{unknown[0]}'",
+                    "valid fields: fallback, entries, language")
+    kb_language = (_language(data["language"], source, "language") if "language" in data
+                   else None)
+    fallback, fallbacks = _texts(data.get("fallback", DEFAULT_FALLBACK), source, "fallback",
+                                 kb_language)
     raw = data.get("entries")
     if not isinstance(raw, list) or not raw:
         raise _fail(source, "entries", "the knowledge base is empty; add at least one entry "
@@ -119,12 +208,14 @@ def parse_kb(data: Any, source: str) -> KnowledgeBase:
         if not isinstance(item, dict):
             raise _fail(source, where, f"must be a mapping with answer and questions, got "
                         f"{item!r}")
-        extra = sorted(set(item) - {"answer", "questions"})
+        extra = sorted(set(item) - {"answer", "questions", "language"})
         if extra:
             raise _fail(source, f"{where}: unknown field '{extra[0]}'",
-                        "valid fields: answer, questions")
-        answer = _check_placeholders(_text(item.get("answer"), source, f"{where}.answer"),
-                                     source, f"{where}.answer")
+                        "valid fields: answer, questions, language")
+        language = (_language(item["language"], source, f"{where}.language")
+                    if "language" in item else None)
+        answer, answers = _texts(item.get("answer"), source, f"{where}.answer",
+                                 language or kb_language)
         questions = item.get("questions")
         if isinstance(questions, str):
             questions = [questions]
@@ -150,8 +241,9 @@ def parse_kb(data: Any, source: str) -> KnowledgeBase:
                                 f"{text!r} (also at {seen[key]}); keep it under one answer only")
                 seen[key] = f"{where}.questions[{j}]"
                 texts.append(text)
-        entries.append(Entry(answer, tuple(texts), tuple(templates)))
-    return KnowledgeBase(tuple(entries), fallback, source)
+        entries.append(Entry(answer, tuple(texts), tuple(templates), answers, language))
+    return KnowledgeBase(tuple(entries), fallback, source, kb_language, fallbacks,
+                         fallback_given="fallback" in data)
 
 
 def load_kb(path: str | Path) -> KnowledgeBase:

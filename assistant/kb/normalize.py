@@ -84,8 +84,12 @@ def _spell(match: re.Match[str]) -> str:
     return f" {words} "
 
 
-def normalize(text: str) -> str:
-    """Lower case, contractions expanded, numbers and currency as words, punctuation out."""
+def normalize(text: str, language: str = "en") -> str:
+    """Lower case, contractions expanded, numbers and currency as words, punctuation out.
+    Other languages than English: lower case, numbers as words (num2words, where it covers
+    the language; digits stay otherwise), punctuation out."""
+    if language != "en":
+        return _normalize_other(text, language)
     text = text.casefold().replace("\u2019", "'").replace("`", "'")
     for pattern, repl in _CONTRACTIONS:
         text = pattern.sub(repl, text)
@@ -95,6 +99,31 @@ def normalize(text: str) -> str:
     text = _PUNCT.sub(" ", text)
     words = [w.strip("'") for w in text.split()]
     return " ".join(w for w in words if w)
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _normalize_other(text: str, language: str) -> str:
+    text = text.casefold().replace("\u2019", "'").replace("`", "'")
+    if any(c.isdigit() for c in text):
+        text = _DIGITS.sub(lambda m: f" {_words_in(int(m.group(0)), language)} ", text)
+    text = _PUNCT.sub(" ", text)
+    words = [w.strip("'") for w in text.split()]
+    return " ".join(w for w in words if w)
+
+
+def _words_in(n: int, language: str) -> str:
+    """``n`` in words in ``language`` by num2words (imported on the first number: English
+    never loads it); the digits when it is not installed or does not cover the language."""
+    try:
+        from num2words import num2words
+    except ImportError:
+        return str(n)
+    try:
+        return str(num2words(n, lang=language))
+    except (NotImplementedError, OverflowError, ValueError):
+        return str(n)
 
 
 def _deletes(word: str, depth: int) -> set[str]:

@@ -272,17 +272,25 @@ def static_answers(kb: object) -> list[str]:
     fallback: the texts worth rendering ahead of time."""
     from ..kb.knowledge import _PLACEHOLDER
 
-    texts = [e.answer for e in getattr(kb, "entries", ())]
+    texts = _all_answers(kb)
     texts.append(str(getattr(kb, "fallback", "")))
-    return [t for t in texts if t.strip() and not _PLACEHOLDER.search(t)]
+    texts += [t for _, t in getattr(kb, "fallbacks", ())]
+    return [t for t in dict.fromkeys(texts) if t.strip() and not _PLACEHOLDER.search(t)]
+
+
+def _all_answers(kb: object) -> list[str]:
+    """Every answer text, in each language qa.yaml gives it in."""
+    return [t for e in getattr(kb, "entries", ())
+            for t in dict.fromkeys([e.answer, *(a for _, a in getattr(e, "answers", ()))])]
 
 
 def dynamic_answers(kb: object) -> list[str]:
     """The answers with a {time}/{date} placeholder, filled in for now."""
     from ..kb.knowledge import _PLACEHOLDER, render_answer
 
-    texts = [e.answer for e in getattr(kb, "entries", ())]
-    return [render_answer(t) for t in texts if _PLACEHOLDER.search(t)]
+    texts = [(t, lang) for e in getattr(kb, "entries", ())
+             for lang, t in (getattr(e, "answers", ()) or ((None, e.answer),))]
+    return [render_answer(t, language=lang) for t, lang in texts if _PLACEHOLDER.search(t)]
 
 
 def speak_once(cfg: Config, text: str) -> None:
