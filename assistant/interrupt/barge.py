@@ -96,6 +96,8 @@ class Interrupter:
     def end(self) -> str | None:
         """The answer is over (played out or stopped): what stopped it, or None."""
         self._active = False
+        if self.stopped.is_set():
+            self.canceller.reset()  # what was queued to play never will be
         return self.by
 
     # --- the listening thread -------------------------------------------------------------
@@ -179,11 +181,13 @@ class Interrupter:
         phrase_db = float(np.percentile(inside, 90)) if inside else -120.0
         floor_db = (float(np.percentile([out for _, out in before], self.rule.floor_percentile))
                     if len(before) >= self.rule.floor_window_ms / 200.0 else None)
-        echo = [(mic, mic - out) for mic, out in before if mic > _ECHO_DBFS]
+        # the sound server's canceller: the microphone is its output, the echo is not seen
+        echo = ([(mic, mic - out) for mic, out in before if mic > _ECHO_DBFS]
+                if self.canceller.name != "server" else [])
         removed_db = float(np.median([r for _, r in echo])) if len(echo) >= 10 else None
         echo_db = float(np.median([m for m, _ in echo])) if len(echo) >= 10 else None
         verdict = self.rule.judge(spot.end_ms - self._start_ms, phrase_db, floor_db, removed_db,
-                                  echo_db, self._learned_ms)
+                                  echo_db, self._learned_ms if echo else float("inf"))
         (log.info if verdict.stop else log.debug)(
             "%s %r at %.2f s: %s", "stop:" if verdict.stop else "not a stop:", spot.phrase,
             spot.end_ms / 1000, verdict.reason)
