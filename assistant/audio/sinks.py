@@ -5,6 +5,7 @@ loudspeaker plays the first part while the rest are still being synthesized."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -16,6 +17,8 @@ import numpy as np
 from ..errors import AudioError
 from .files import write_wav
 from .types import Audio, to_pipeline
+
+log = logging.getLogger("assistant.audio")
 
 
 class Interruption(Protocol):
@@ -51,8 +54,12 @@ class SpeakerSink:
 
     streams = True  # plays part by part: a live answer is rendered sentence by sentence
 
-    def __init__(self, device: str | int | None = None) -> None:
+    def __init__(self, device: str | int | None = None, latency: str | float = "high") -> None:
         self.device = device
+        # "high" (PortAudio's safe default) or "low": an interruptible answer wants little
+        # sound queued ahead of the loudspeaker (what is queued still plays after a stop, and
+        # the echo canceller sees the reference that much ahead of its echo)
+        self.latency = latency
         self._stream: Any = None
         self.rate_hz: int | None = None
 
@@ -68,11 +75,13 @@ class SpeakerSink:
             index = resolve_output(self.device)
             rate = open_output_rate(index, rate_hz)
             self._stream = sd.OutputStream(samplerate=rate, device=index, channels=1,
-                                           dtype="int16")
+                                           dtype="int16", latency=self.latency)
         except sd.PortAudioError as exc:
             raise AudioError(f"cannot open output device {self.device!r} ({exc}); see "
                              "`assistant devices`", code="output") from exc
         self.rate_hz = rate
+        log.debug("loudspeaker open: %d Hz, %.0f ms output latency", rate,
+                  1000 * self._stream.latency)
 
     def play(self, audio: Audio) -> None:
         self.play_stream([audio])

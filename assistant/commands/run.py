@@ -125,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_speak and not args.out and not _have_loudspeaker(cfg):
         args.no_speak = True
     if not args.no_speak:  # a wrong device or voice fails now, not on the first answer
-        sink = WavDirSink(args.out) if args.out else SpeakerSink(cfg.audio.output_device)
+        sink = WavDirSink(args.out) if args.out else SpeakerSink(
+            cfg.audio.output_device, "low" if cfg.interrupt.enabled else "high")
         speech = SpeechThread(cfg.tts, cfg.cache_path)
         ready = speech.synthesize("ready")  # start the engine now, not on the first question
         if isinstance(sink, SpeakerSink):
