@@ -27,6 +27,7 @@ import numpy as np
 
 from ..audio.files import read_audio, write_wav
 from ..audio.types import Audio
+from .echo import energy_db
 from .room import Room
 from .scene import LiveAssistant
 
@@ -62,10 +63,6 @@ def _active_rms(x: np.ndarray) -> float:
     x = x.astype(np.float64)
     loud = x[np.abs(x) > 300]
     return float(np.sqrt((loud ** 2).mean())) if len(loud) else 1.0
-
-
-def _level(x: np.ndarray) -> float:
-    return float(10 * np.log10((x.astype(np.float64) ** 2).mean() / 32768.0 ** 2 + 1e-12))
 
 
 def start_room(delay_ms: float) -> Room:
@@ -158,13 +155,13 @@ def _stop_delay(rec: np.ndarray, clip: np.ndarray, start_s: float) -> float | No
     rest = part.copy()
     rest[at:at + len(c)] -= g * c
     hop = RATE_HZ // 100
-    loud = [i for i in range(0, len(c) - hop, hop) if _level(c[i:i + hop]) > -40]
+    loud = [i for i in range(0, len(c) - hop, hop) if energy_db(c[i:i + hop]) > -40]
     if not loud:
         return None
     word_end = at + loud[-1] + hop
     rest_tail = rest[word_end:word_end + 3 * RATE_HZ]
     frames = [i for i in range(0, len(rest_tail) - hop, hop)
-              if _level(rest_tail[i:i + hop]) > -45]
+              if energy_db(rest_tail[i:i + hop]) > -45]
     last = max(frames) + hop if frames else 0
     return last / RATE_HZ
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..audio.types import Audio
+from ..vad.noise_floor import frame_db
 from ..vad.webrtc import Framer
 from ..wake.gate import VoiceGate
 from .rule import StopRule
@@ -44,11 +45,6 @@ def said_phrase(said: str, phrases: list[str]) -> bool:
             if all(w.startswith(p) for w, p in zip(words[i:i + len(want)], want, strict=True)):
                 return True
     return False
-
-
-def level_db(samples: np.ndarray) -> float:
-    x = samples.astype(np.float64)
-    return float(10 * np.log10((x ** 2).mean() / 32768.0 ** 2 + 1e-12)) if len(x) else -120.0
 
 
 class Interrupter:
@@ -150,8 +146,8 @@ class Interrupter:
         step = clean.rate_hz // 50  # 20 ms blocks
         for i in range(0, min(len(clean.samples), len(mic.samples)) - step + 1, step):
             t = clean.timestamp_ms + 1000.0 * i / clean.rate_hz
-            self._levels.append((t, level_db(mic.samples[i:i + step]),
-                                 level_db(clean.samples[i:i + step])))
+            self._levels.append((t, frame_db(Audio(mic.samples[i:i + step], mic.rate_hz)),
+                                 frame_db(Audio(clean.samples[i:i + step], clean.rate_hz))))
         horizon = clean.end_ms - self.rule.floor_window_ms - 3000.0
         while self._levels and self._levels[0][0] < horizon:
             self._levels.popleft()

@@ -5,7 +5,6 @@ assistant's own voice (the residual echo) is quiet but not silent, and keyphrase
 quiet residual can still "hear" a stop phrase in it. A person saying "stop" over the answer is
 much louder than that residual, so a detection counts only when
 
-- the answer has played ``settle_ms`` (0 = from the first sample),
 - the canceller has heard ``learn_ms`` of the assistant's voice since it started (it is kept
   across answers; a fresh one leaves a residual loud enough to be "heard" as a stop phrase,
   so the first seconds of the first answer cannot be interrupted),
@@ -37,7 +36,6 @@ class Verdict:
 
 @dataclass(frozen=True)
 class StopRule:
-    settle_ms: float = 0.0
     learn_ms: float = 3000.0
     min_rise_db: float = 10.0
     min_removed_db: float = 15.0
@@ -53,9 +51,6 @@ class StopRule:
         ``removed_db``: the echo the canceller removed before it, ``echo_db``: the echo's
         level at the microphone before it (None: no echo to judge by); ``learned_ms``: how
         much of the assistant's voice the canceller has heard in all."""
-        if played_ms < self.settle_ms:
-            return Verdict(False, f"{played_ms:.0f} ms into the answer, before the canceller "
-                                  f"settles ({self.settle_ms:.0f} ms)")
         if learned_ms < self.learn_ms:
             return Verdict(False, f"the canceller has heard {learned_ms:.0f} ms of the "
                                   f"assistant's voice, still learning the room (needs "

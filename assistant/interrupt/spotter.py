@@ -44,17 +44,10 @@ class Spotted:
     end_ms: float  # and where it ended
 
 
-def unknown_words(phrases: tuple[str, ...]) -> list[str]:
-    """Words of ``phrases`` pocketsphinx cannot pronounce (not in its dictionary)."""
-    from ..asr.pocketsphinx_grammar import missing_words
-
-    return missing_words(list(phrases))
-
-
 def check_phrases(phrases: tuple[str, ...]) -> list[str]:
     """The phrases as pocketsphinx spells them; InterruptError (one line) when one is empty or
     holds a word it cannot pronounce."""
-    from ..asr.pocketsphinx_grammar import tokens
+    from ..asr.pocketsphinx_grammar import missing_words, tokens
 
     if not phrases:
         raise InterruptError("interrupt.phrases is empty; give at least one, e.g. [stop]",
@@ -63,7 +56,7 @@ def check_phrases(phrases: tuple[str, ...]) -> list[str]:
     if not all(spelled):
         raise InterruptError(f"interrupt.phrases: {phrases[spelled.index('')]!r} has no words",
                              code="empty-phrase")
-    missing = unknown_words(phrases)
+    missing = missing_words(phrases)
     if missing:
         raise InterruptError(
             f"interrupt.phrases: pocketsphinx cannot pronounce "
