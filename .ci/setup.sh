@@ -15,7 +15,7 @@ no_torch=""
 [ "$(uname -m)" = "aarch64" ] && [ -z "${TORCH:-}" ] && [ "$mode" != "--test" ] && no_torch=1
 # python3-venv: Debian and Ubuntu ship python3 without venv's pip ("ensurepip is not available")
 APT_PACKAGES="python3-venv espeak-ng libespeak-ng1 libportaudio2 libsndfile1"
-[ "$mode" = "--test" ] && APT_PACKAGES="$APT_PACKAGES pulseaudio pulseaudio-utils chromium chromium-driver systemd"
+[ "$mode" = "--test" ] && APT_PACKAGES="$APT_PACKAGES pulseaudio pulseaudio-utils libspeexdsp1 chromium chromium-driver systemd"
 
 missing=""
 for p in $APT_PACKAGES; do

@@ -278,10 +278,12 @@ class InterruptConfig:
                           "(1e-20) = fewer false stops, more misses; smaller (1e-30) = stops "
                           "more easily.", lo=1e-100, hi=1)
     canceller: str = _f("auto", "Echo canceller: livekit (in-process WebRTC, the `interrupt` "
-                        "extra), server (the input device is already echo-cancelled by "
-                        "PulseAudio/PipeWire module-echo-cancel), none (deaf while speaking), "
-                        "auto = livekit when installed, else none.",
-                        choices=("auto", "livekit", "server", "none"))
+                        "extra), speex (in-process libspeexdsp, a linear filter that keeps a "
+                        "voice over the answer intact; apt install libspeexdsp1), server (the "
+                        "input device is already echo-cancelled by PulseAudio/PipeWire "
+                        "module-echo-cancel), none (deaf while speaking), auto = livekit when "
+                        "installed, else none.",
+                        choices=("auto", "livekit", "speex", "server", "none"))
     wake_word: bool = _f(True, "With wake.enabled, the wake word over an answer also stops it "
                          "and opens a new question.")
 

@@ -47,10 +47,10 @@ def mix(a: Audio, b: Audio) -> Audio:
     return Audio(np.clip(total, -32768, 32767).astype(np.int16))
 
 
-def cancel(played: Audio, mic: Audio, chunk: int = 480) -> Audio:
-    """A fresh livekit canceller: ``played`` handed over at once (as the sink does with a
-    sentence), the microphone fed in ``chunk``-sample blocks; the output put back in place."""
-    canceller = load_canceller("livekit")
+def cancel(played: Audio, mic: Audio, chunk: int = 480, name: str = "livekit") -> Audio:
+    """A fresh canceller: ``played`` handed over at once (as the sink does with a sentence),
+    the microphone fed in ``chunk``-sample blocks; the output put back in place."""
+    canceller = load_canceller(name)
     canceller.played(played)
     parts = [canceller.process(Audio(mic.samples[i:i + chunk], mic.rate_hz, i * 1000 / 16000))
              for i in range(0, len(mic.samples), chunk)]
@@ -104,12 +104,12 @@ def test_livekit_passes_the_room_through_between_answers(answer: Audio, echo: Au
     canceller.played(answer)
     canceller.process(Audio(echo.samples[:32000]))
     canceller.reset()
-    canceller.process(Audio.silence(1.5))
+    canceller.process(Audio(Audio.silence(1.5).samples, 16000, 2000.0))
     room = espeak_audio("what time is it")
-    room = Audio(room.samples[: len(room.samples) // 160 * 160])  # whole 10 ms blocks
+    room = Audio(room.samples[: len(room.samples) // 160 * 160], 16000, 3500.0)  # 10 ms blocks
     assert np.array_equal(canceller.process(room).samples, room.samples)
-    canceller.played(answer)
-    again = canceller.process(echo)
+    canceller.played(answer)  # on the microphone's stream time: from where it has got to
+    again = canceller.process(Audio(echo.samples, 16000, room.end_ms))
     assert erle_db(echo, again, skip_s=1.0) >= 10.0
 
 
@@ -125,7 +125,7 @@ def test_none_and_server_pass_the_microphone_unchanged(canceller: object) -> Non
 
 
 def test_an_unknown_canceller_names_the_known_ones() -> None:
-    with pytest.raises(InterruptError, match="livekit, server, none") as err:
+    with pytest.raises(InterruptError, match="livekit, speex, server, none") as err:
         load_canceller("nonsense")
     assert "\n" not in str(err.value) and err.value.stage == "interrupt"
 
@@ -135,3 +135,65 @@ def test_a_missing_livekit_says_what_to_install(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(InterruptError, match=r"pip install 'assistant\[interrupt\]'") as err:
         load_canceller("livekit")
     assert err.value.code == "missing-package" and "\n" not in str(err.value)
+
+
+@pytest.mark.usefixtures("livekit")
+def test_a_second_answer_is_cancelled_from_its_first_second(answer: Audio, echo: Audio) -> None:
+    """Live, the loudspeaker says when each block will be heard and the microphone when each
+    chunk was captured (monotonic seconds, not stream time): the canceller pairs them by those
+    times, so the echo's delay is the same in every answer and the next answer's start is
+    cancelled at once, not after AEC3 has searched for the delay again."""
+    clock_s = 5000.0  # the microphone's stream time 0, on the monotonic clock
+    gap = Audio.silence(1.5)
+    mic = Audio(np.concatenate([echo.samples, gap.samples, echo.samples]))
+    canceller = load_canceller("livekit")
+    heard_s = clock_s + 0.3  # the first answer is heard 0.3 s into the stream, in 40 ms blocks
+    for second_answer in (False, True):
+        if second_answer:
+            heard_s = clock_s + 0.3 + answer.duration_s + gap.duration_s
+        for i in range(0, len(answer.samples), 640):
+            block = Audio(answer.samples[i:i + 640])
+            canceller.played(block, heard_s + i / 16000)
+    mic = Audio(np.concatenate([np.zeros(4800, np.int16), mic.samples]))  # the same 0.3 s
+    out = []
+    for i in range(0, len(mic.samples), 480):  # the listening thread: 30 ms chunks
+        chunk = Audio(mic.samples[i:i + 480], 16000, i / 16)
+        out.append(canceller.process(chunk, clock_s + i / 16000).samples)
+    cancelled = np.concatenate(out)[:len(mic.samples)]
+    second = 4800 + len(echo.samples) + len(gap.samples)
+    first_second = slice(second + 160, second + 16000)  # the output lags by up to 10 ms
+    assert erle_db(Audio(mic.samples[first_second]), Audio(cancelled[first_second])) >= 10.0
+
+
+@pytest.fixture(scope="module")
+def speex() -> None:
+    from assistant.interrupt.speex import _load_library
+
+    try:
+        _load_library()
+    except InterruptError:
+        pytest.skip("libspeexdsp is not installed (apt install libspeexdsp1)")
+
+
+@pytest.mark.usefixtures("speex")
+def test_speex_removes_its_own_voice_and_keeps_a_voice_over_it(answer: Audio) -> None:
+    """The linear filter: once it has learnt the room (a dry one: 40 ms, no reverberation)
+    it removes most of the echo, and "stop" said over the answer passes unchanged, where
+    WebRTC's suppressor turns it into something Whisper hears as "no"."""
+    echo = room_echo(answer, delay_ms=40, reverb=None, gain_db=-6)
+    talker = stop_over(echo, -6)
+    alone = cancel(answer, echo, name="speex")
+    over = cancel(answer, mix(echo, talker), name="speex")
+    assert erle_db(echo, alone, skip_s=3.0) >= 15.0
+    span = slice(int(STOP_AT_S * 16000), int(STOP_AT_S * 16000) + 6000)
+    kept = over.samples[span].astype(float) - alone.samples[span].astype(float)
+    said = talker.samples[span].astype(float)
+    # the same sound, not a damaged one (speex's DC filter shifts its phase by a few ms)
+    best = max(np.corrcoef(np.roll(kept, lag), said)[0, 1] for lag in range(-160, 161))
+    assert best > 0.9
+    assert abs(energy_db(kept) - energy_db(said)) < 1.0
+
+
+def test_an_unknown_canceller_lists_speex_too() -> None:
+    with pytest.raises(InterruptError, match="speex"):
+        load_canceller("nonsense")

@@ -26,8 +26,9 @@ class Interruption(Protocol):
 
     stopped: threading.Event  # set: stop playing now
 
-    def played(self, audio: Audio) -> None:
-        """Called with each block just before it is written: the echo canceller's reference."""
+    def played(self, audio: Audio, at_s: float | None = None) -> None:
+        """Called with each block just before it is written, and when (``time.monotonic()``)
+        it will be heard: the echo canceller's reference."""
         ...
 
 
@@ -62,6 +63,7 @@ class SpeakerSink:
         self.latency = latency
         self._stream: Any = None
         self.rate_hz: int | None = None
+        self._heard_s = 0.0  # when what was written so far will have been heard (monotonic)
 
     def open(self, rate_hz: int) -> None:
         """Open the device ahead of the first answer (at ``rate_hz`` if it takes it)."""
@@ -99,6 +101,7 @@ class SpeakerSink:
                     samples = to_pipeline(samples, audio.rate_hz, out_rate_hz=self.rate_hz).samples
                 if not started:
                     self._stream.start()
+                    self._heard_s = 0.0
                     started = True
                 if interrupt is None:
                     self._stream.write(samples)
@@ -113,15 +116,20 @@ class SpeakerSink:
                              "`assistant devices`", code="output") from exc
 
     def _write_interruptible(self, samples: np.ndarray, interrupt: Interruption) -> bool:
-        """Write in short blocks, each handed to the canceller first; False once stopped."""
+        """Write in short blocks, each handed to the canceller first with the time it will be
+        heard; False once stopped. A block is heard when the ones before it have been, or, if
+        they have (the answer's start, a pause between sentences), after the device's output
+        latency: the canceller sees the same delay from one answer to the next."""
         assert self.rate_hz is not None
         step = int(self.rate_hz * BLOCK_S)
         for i in range(0, len(samples), step):
             if interrupt.stopped.is_set():
                 return False
-            block = samples[i:i + step]
-            interrupt.played(Audio(block, self.rate_hz))
-            self._stream.write(block)
+            block = Audio(samples[i:i + step], self.rate_hz)
+            at_s = max(self._heard_s, time.monotonic() + self._stream.latency)
+            interrupt.played(block, at_s)
+            self._heard_s = at_s + block.duration_s
+            self._stream.write(block.samples)
         return not interrupt.stopped.is_set()
 
     def close(self) -> None:

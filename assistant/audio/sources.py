@@ -6,6 +6,7 @@ conversion from the device's or file's format happens here and nowhere else.
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import threading
@@ -22,6 +23,8 @@ from .files import read_audio
 from .types import PIPELINE_RATE_HZ, Audio, StreamConverter
 
 log = logging.getLogger(__name__)
+
+_CLOCK_BLOCKS = 50  # blocks whose capture times give the microphone's clock
 
 
 class Source(Protocol):
@@ -68,9 +71,20 @@ class MicrophoneSource:
     def __init__(self, cfg: AudioConfig) -> None:
         self.cfg = cfg
         self.overflows = 0
-        self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=cfg.queue_blocks)
+        # (block, when its first sample was captured: time.monotonic())
+        self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(
+            maxsize=cfg.queue_blocks)
         self._status_errors = 0
         self._opened = 0
+        self._latency_s = 0.0  # the input stream's, as PortAudio reports it
+        self._offsets: collections.deque[float] = collections.deque(maxlen=_CLOCK_BLOCKS)
+
+    def capture_s(self, timestamp_ms: float) -> float:
+        """When (``time.monotonic()``) the sample at stream time ``timestamp_ms`` of the
+        chunks yielded so far was captured: the echo canceller pairs the microphone with what
+        the loudspeaker played then. The earliest estimate of the last blocks (a callback
+        may run late, never early)."""
+        return timestamp_ms / 1000.0 + (min(self._offsets) if self._offsets else 0.0)
 
     def _open(self) -> tuple[object, int]:
         from .devices import _sd, resolve_device
@@ -90,11 +104,17 @@ class MicrophoneSource:
                              ) from None
         rate = self.cfg.capture_rate_hz or int(info["default_samplerate"])
 
-        def callback(indata: np.ndarray, frames: int, t: object, status: object) -> None:
+        def callback(indata: np.ndarray, frames: int, t: Any, status: object) -> None:
+            now = time.monotonic()
             if status:
                 self._status_errors += 1
+            # how long ago the block's first sample was captured, as PortAudio says, or
+            # its length and the stream's latency where the host does not tell
+            age_s = float(getattr(t, "currentTime", 0.0) - getattr(t, "inputBufferAdcTime", 0.0))
+            if not 0.0 < age_s < 1.0:
+                age_s = frames / rate + self._latency_s
             try:
-                self._queue.put_nowait(indata.copy())
+                self._queue.put_nowait((indata.copy(), now - age_s))
             except queue.Full:
                 self.overflows += 1
 
@@ -102,6 +122,7 @@ class MicrophoneSource:
             stream = sd.InputStream(device=index, samplerate=rate, channels=1, dtype="int16",
                                     blocksize=rate * self.cfg.block_ms // 1000,
                                     callback=callback)
+            self._latency_s = float(stream.latency)
             stream.start()
         except (sd.PortAudioError, ValueError) as exc:
             raise AudioError(f"cannot open microphone {self.cfg.input_device or 'default'!r} "
@@ -118,7 +139,7 @@ class MicrophoneSource:
         try:
             while not stop.is_set():
                 try:
-                    block = self._queue.get(timeout=0.1)
+                    block, captured_s = self._queue.get(timeout=0.1)
                     last_block = time.monotonic()
                 except queue.Empty:
                     if not getattr(stream, "active", True):
@@ -129,6 +150,7 @@ class MicrophoneSource:
                                          " s", code="input-stalled") from None
                     continue
                 chunk = converter.convert(block)
+                self._offsets.append(captured_s - chunk.timestamp_ms / 1000.0)
                 if self.overflows > reported:
                     log.warning("microphone queue overflowed %d time(s): audio was dropped "
                                 "(the machine is too busy?)", self.overflows - reported)

@@ -141,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
     # the loudspeaker only: a file answer (--out) or a file question (--input) has no echo
     interrupter = (build_interrupter(cfg, recognizer)
                    if isinstance(sink, SpeakerSink) and not args.input else None)
+    if interrupter is not None and isinstance(source, MicrophoneSource):
+        interrupter.clock = source.capture_s  # the reference placed by when it is heard
     daemon = Daemon(source, build_detector(cfg.vad), segmenter_settings(cfg.vad),
                     Pipeline(recognizer, answerer, speech, sink,
                              QuietPolicy(cfg.matcher.fallback_on, cfg.matcher.quiet_below),

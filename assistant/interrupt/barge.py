@@ -65,6 +65,10 @@ class Interrupter:
         # a second opinion on a spotted phrase (Whisper's words for the audio around it):
         # keyphrase spotting alone hears "stop" in a quarter of ordinary sentences
         self.verify = verify
+        # the microphone's clock: stream ms -> time.monotonic() of capture (the source's
+        # capture_s), so the canceller pairs each frame with what was heard then; None: the
+        # reference follows on in stream time (files, tests)
+        self.clock: Callable[[float], float] | None = None
         self._heard: deque[Audio] = deque()  # the last seconds of what the canceller left
         self._pending: Spotted | None = None  # a spot waiting for its second opinion
         self.stopped = threading.Event()  # the sink stops writing once set
@@ -85,9 +89,10 @@ class Interrupter:
         self.by, self.at_ms, self.by_wake = None, None, False
         self._fresh, self._active = True, True
 
-    def played(self, audio: Audio) -> None:
-        """What the loudspeaker is given now: the canceller's reference."""
-        self.canceller.played(audio)
+    def played(self, audio: Audio, at_s: float | None = None) -> None:
+        """What the loudspeaker is given now, and when (monotonic) it will be heard: the
+        canceller's reference, placed at that time when the microphone's clock is known."""
+        self.canceller.played(audio, at_s if self.clock is not None else None)
 
     def end(self) -> str | None:
         """The answer is over (played out or stopped): what stopped it, or None."""
@@ -101,7 +106,8 @@ class Interrupter:
         """A microphone chunk while the assistant speaks."""
         if not self._active or self.stopped.is_set():
             return
-        clean = self.canceller.process(chunk)
+        clean = self.canceller.process(
+            chunk, self.clock(chunk.timestamp_ms) if self.clock is not None else None)
         if self._fresh:
             self._fresh = False
             self._start_ms = clean.timestamp_ms

@@ -27,7 +27,7 @@ from ..errors import InterruptError
 
 log = logging.getLogger(__name__)
 
-NAMES = ("livekit", "server", "none")
+NAMES = ("livekit", "speex", "server", "none")
 FRAME = PIPELINE_RATE_HZ // 100  # WebRTC processes 10 ms frames
 INSTALL = "pip install 'assistant[interrupt]' (the livekit package)"
 
@@ -35,14 +35,16 @@ INSTALL = "pip install 'assistant[interrupt]' (the livekit package)"
 class Canceller(Protocol):
     name: str
 
-    def played(self, audio: Audio) -> None:
-        """What the loudspeaker starts playing now, at any rate (called by the sink as it hands
-        samples to the device)."""
+    def played(self, audio: Audio, at_s: float | None = None) -> None:
+        """What the loudspeaker plays, at any rate, and when its first sample is heard
+        (``at_s``, on the clock ``process`` is given; None: right after what was played before,
+        or now if that has ended)."""
         ...
 
-    def process(self, chunk: Audio) -> Audio:
-        """Microphone audio (16 kHz) -> the same span with the echo removed: as many samples,
-        possibly up to 10 ms late (``timestamp_ms`` says where they sit)."""
+    def process(self, chunk: Audio, at_s: float | None = None) -> Audio:
+        """Microphone audio (16 kHz) captured at ``at_s`` (None: its ``timestamp_ms``) -> the
+        same span with the echo removed: as many samples, possibly up to 10 ms late
+        (``timestamp_ms`` says where they sit)."""
         ...
 
     def reset(self) -> None:
@@ -55,10 +57,10 @@ class NoCanceller:
 
     name = "none"
 
-    def played(self, audio: Audio) -> None:
+    def played(self, audio: Audio, at_s: float | None = None) -> None:
         pass
 
-    def process(self, chunk: Audio) -> Audio:
+    def process(self, chunk: Audio, at_s: float | None = None) -> Audio:
         return chunk
 
     def reset(self) -> None:
@@ -73,57 +75,64 @@ class ServerCanceller(NoCanceller):
     name = "server"
 
 
-class LiveKitCanceller:
-    """WebRTC's echo canceller (AEC3), noise suppressor and high-pass filter, in-process.
+class TimedCanceller:
+    """What every in-process canceller shares: what is played is kept on a timeline, and each
+    10 ms microphone frame is cancelled (``_cancel``) beside the reference heard when that frame
+    was captured.
 
-    ``played`` queues the reference; ``process`` releases one 10 ms reference frame to the
-    canceller per 10 ms microphone frame, as a full-duplex sound card would, so a sink may hand
-    over a whole sentence at once. While nothing has been played for ``tail_s`` (the echo's
-    delay and the room's reverberation), microphone audio passes unprocessed and costs nothing.
-    ``played`` (playback thread) and ``process`` (listening thread) share one lock."""
+    ``played`` places what is played at the time it is heard. The echo's delay then stays the
+    same from one answer to the next (the room's, plus what the clocks miss), so the canceller
+    does not have to find it again at the start of every answer, whatever the sound card
+    buffers and however far the listening thread lags. Clocks: the sink's and the microphone's
+    times in monotonic seconds (live), or neither (then the microphone's stream time, and what
+    is played follows on in order). While nothing has been played for ``tail_s`` (the echo's
+    delay and the room's reverberation), microphone audio passes unprocessed and costs
+    nothing. ``played`` (playback thread) and ``process`` (listening thread) share one lock."""
 
-    name = "livekit"
+    name = "timed"
 
-    def __init__(self, noise_suppression: bool = True, auto_gain_control: bool = False,
-                 tail_s: float = 1.0, max_reference_s: float = 120.0,
-                 stream_delay_ms: int | None = None) -> None:
-        self._rtc = _import_rtc()
-        try:
-            self._apm = self._rtc.AudioProcessingModule(
-                echo_cancellation=True, noise_suppression=noise_suppression,
-                high_pass_filter=True, auto_gain_control=auto_gain_control)
-        except Exception as exc:
-            raise InterruptError(f"the livekit echo canceller failed to start ({exc}); "
-                                 f"reinstall it: {INSTALL}", code="canceller-start") from exc
-        self._delay_ms = stream_delay_ms  # a hint of the echo's delay; AEC3 finds it anyway
+    def __init__(self, tail_s: float = 1.0, max_reference_s: float = 120.0,
+                 lead_s: float = 0.0) -> None:
         self._lock = threading.Lock()
+        self._lead_s = lead_s  # a frame is paired with what is heard this much after it
         self._tail_frames = int(tail_s * 100)
-        self._reference: collections.deque[np.ndarray] = collections.deque(
-            maxlen=int(max_reference_s * 100))
-        self._ref_rest = np.zeros(0, np.int16)  # under a frame of reference, waiting
+        self._max_reference_s = max_reference_s
+        # (time heard, samples at 16 kHz) in the order played; earlier ones dropped as heard
+        self._reference: collections.deque[tuple[float, np.ndarray]] = collections.deque()
+        self._played_end_s = float("-inf")  # when what was played so far has been heard
+        self._mic_s = 0.0  # when the next microphone frame was captured
         self._mic_rest = np.zeros(0, np.int16)  # under a frame of microphone, waiting
         self._out = np.zeros(0, np.int16)  # processed, not yet returned
         self._lag = 0  # samples the output sits behind the input (< FRAME)
         self._quiet_frames = self._tail_frames  # frames since the last reference frame
 
-    def played(self, audio: Audio) -> None:
+    def _cancel(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """One 10 ms microphone frame, with the echo of ``ref`` (heard meanwhile) removed."""
+        raise NotImplementedError
+
+    def played(self, audio: Audio, at_s: float | None = None) -> None:
         if audio.rate_hz != PIPELINE_RATE_HZ:
             audio = to_pipeline(audio.samples, audio.rate_hz)
         with self._lock:
-            data = np.concatenate([self._ref_rest, audio.samples])
-            whole = len(data) // FRAME * FRAME
-            self._reference.extend(data[:whole].reshape(-1, FRAME))
-            self._ref_rest = data[whole:]
+            start = at_s if at_s is not None else max(self._played_end_s, self._mic_s)
+            self._reference.append((start, audio.samples))
+            self._played_end_s = start + audio.duration_s
+            while self._played_end_s - self._reference[0][0] > self._max_reference_s:
+                self._reference.popleft()
 
-    def process(self, chunk: Audio) -> Audio:
+    def process(self, chunk: Audio, at_s: float | None = None) -> Audio:
         if chunk.rate_hz != PIPELINE_RATE_HZ:
             raise ValueError(f"the echo canceller takes {PIPELINE_RATE_HZ} Hz microphone audio, "
                              f"not {chunk.rate_hz} Hz")
         with self._lock:
+            start_s = (at_s if at_s is not None else chunk.timestamp_ms / 1000.0)
+            start_s -= self._mic_rest.size / PIPELINE_RATE_HZ
             data = np.concatenate([self._mic_rest, chunk.samples])
             whole = len(data) // FRAME * FRAME
-            frames = [self._frame(f) for f in data[:whole].reshape(-1, FRAME)]
+            frames = [self._frame(f, start_s + k / 100.0)
+                      for k, f in enumerate(data[:whole].reshape(-1, FRAME))]
             self._mic_rest = data[whole:]
+            self._mic_s = start_s + whole / PIPELINE_RATE_HZ
             out = np.concatenate([self._out, *frames])
             need = len(chunk.samples)
             if len(out) < need:  # a chunk that ends mid-frame: the output lags by the rest
@@ -133,31 +142,69 @@ class LiveKitCanceller:
             lag_ms = 1000.0 * self._lag / PIPELINE_RATE_HZ
         return Audio(out[:need].copy(), PIPELINE_RATE_HZ, chunk.timestamp_ms - lag_ms)
 
-    def _frame(self, mic: np.ndarray) -> np.ndarray:
-        """One 10 ms microphone frame through the canceller, beside its reference frame."""
-        ref = self._reference.popleft() if self._reference else None
-        if ref is None and self._ref_rest.size:  # the end of what was played
-            ref = np.pad(self._ref_rest, (0, FRAME - self._ref_rest.size))
-            self._ref_rest = np.zeros(0, np.int16)
+    def _heard_at(self, t_s: float) -> np.ndarray | None:
+        """The 10 ms of reference heard from ``t_s`` on (zeros where nothing played), or None
+        if nothing was; what was heard before it is dropped."""
+        while self._reference and (self._reference[0][0] + self._reference[0][1].size
+                                   / PIPELINE_RATE_HZ <= t_s):
+            self._reference.popleft()
+        ref = None
+        for start_s, samples in self._reference:
+            a = int(round((t_s - start_s) * PIPELINE_RATE_HZ))
+            if a >= samples.size:
+                continue
+            if a + FRAME <= 0:
+                break  # played later (in order)
+            ref = np.zeros(FRAME, np.int16) if ref is None else ref
+            lo, hi = max(a, 0), min(a + FRAME, samples.size)
+            ref[lo - a:hi - a] = samples[lo:hi]
+        return ref
+
+    def _frame(self, mic: np.ndarray, t_s: float) -> np.ndarray:
+        ref = self._heard_at(t_s + self._lead_s)
         self._quiet_frames = 0 if ref is not None else self._quiet_frames + 1
         if self._quiet_frames > self._tail_frames:
             return mic
-        rtc: Any = self._rtc
-        far = rtc.AudioFrame((ref if ref is not None else np.zeros(FRAME, np.int16)).tobytes(),
-                             PIPELINE_RATE_HZ, 1, FRAME)
-        self._apm.process_reverse_stream(far)
-        near = rtc.AudioFrame(mic.tobytes(), PIPELINE_RATE_HZ, 1, FRAME)
-        if self._delay_ms is not None:
-            self._apm.set_stream_delay_ms(self._delay_ms)
-        self._apm.process_stream(near)
-        return np.frombuffer(near.data, np.int16).copy()
+        return self._cancel(mic, ref if ref is not None else np.zeros(FRAME, np.int16))
 
     def reset(self) -> None:
         """Forget the reference not yet heard (an answer cut short); the canceller keeps what
         it learnt of the room."""
         with self._lock:
             self._reference.clear()
-            self._ref_rest = np.zeros(0, np.int16)
+            self._played_end_s = float("-inf")
+
+
+class LiveKitCanceller(TimedCanceller):
+    """WebRTC's echo canceller (AEC3), noise suppressor and high-pass filter, in-process. Its
+    echo suppressor removes the most echo but damages a voice speaking over it
+    (docs/interrupt.md)."""
+
+    name = "livekit"
+
+    def __init__(self, noise_suppression: bool = True, auto_gain_control: bool = False,
+                 tail_s: float = 1.0, max_reference_s: float = 120.0,
+                 stream_delay_ms: int | None = None) -> None:
+        super().__init__(tail_s, max_reference_s)
+        self._rtc = _import_rtc()
+        try:
+            self._apm = self._rtc.AudioProcessingModule(
+                echo_cancellation=True, noise_suppression=noise_suppression,
+                high_pass_filter=True, auto_gain_control=auto_gain_control)
+        except Exception as exc:
+            raise InterruptError(f"the livekit echo canceller failed to start ({exc}); "
+                                 f"reinstall it: {INSTALL}", code="canceller-start") from exc
+        self._delay_ms = stream_delay_ms  # a hint of the echo's delay; AEC3 finds it anyway
+
+    def _cancel(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        rtc: Any = self._rtc
+        self._apm.process_reverse_stream(rtc.AudioFrame(ref.tobytes(), PIPELINE_RATE_HZ, 1,
+                                                        FRAME))
+        near = rtc.AudioFrame(mic.tobytes(), PIPELINE_RATE_HZ, 1, FRAME)
+        if self._delay_ms is not None:
+            self._apm.set_stream_delay_ms(self._delay_ms)
+        self._apm.process_stream(near)
+        return np.frombuffer(near.data, np.int16).copy()
 
 
 def _import_rtc() -> Any:
@@ -181,6 +228,10 @@ def load_canceller(name: str) -> Canceller:
     which names exist."""
     if name == "livekit":
         return LiveKitCanceller()
+    if name == "speex":
+        from .speex import SpeexCanceller
+
+        return SpeexCanceller()
     if name == "server":
         return ServerCanceller()
     if name == "none":
