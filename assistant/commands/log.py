@@ -62,8 +62,11 @@ def _exchanges_table(records: list[dict[str, Any]], width: int) -> str:
                 else str(r["question"])  # the score first: a long question cannot cut it
             if r.get("fallback"):
                 matched = "fallback; " + matched
+        answer = str(r.get("answer") or "")
+        if r.get("interrupted"):  # first, so that cutting a long answer cannot hide it
+            answer = f"[stopped: {str(r['interrupted'])!r}] {answer}".rstrip()
         rows.append([_when(r.get("time", "")), repr(r.get("transcript") or ""), matched,
-                     f"{total:.0f}", str(r.get("answer") or "")])
+                     f"{total:.0f}", answer])
     widths = [19, 28, 34, 5]
     answer_w = max(20, width - sum(widths) - 2 * len(widths))
     rows = [[*row[:-1], _cut(row[-1], answer_w)] for row in rows]
