@@ -11,6 +11,7 @@ Where it goes (``log.file: null``): ``$LOGS_DIRECTORY`` when systemd runs the se
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -186,6 +187,24 @@ def read_exchanges(path: str | Path, last: int | None = None) -> ReadResult:
     records: deque[dict[str, Any]] = deque(maxlen=last if last and last > 0 else None)
     records.extend(iter_records(Path(path), skipped))
     return ReadResult(list(records), skipped[0])
+
+
+def shown_time(text: Any) -> str:
+    """An exchange's ISO time as the tables show it: ``2025-01-01 10:00:00``."""
+    try:
+        return dt.datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return str(text)[:19]
+
+
+def shown_answer(record: Mapping[str, Any]) -> str:
+    """The answer as `assistant log` and the web page show it: one that a stop phrase cut short
+    starts with ``[stopped: 'stop']`` (first, so that cutting a long answer cannot hide it);
+    lines from before the ``interrupted`` field show the answer alone."""
+    answer = str(record.get("answer") or "")
+    if record.get("interrupted"):
+        answer = f"[stopped: {str(record['interrupted'])!r}] {answer}".rstrip()
+    return answer
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,31 @@ def test_log_command_table_unanswered_and_json(filled: Path,
     assert [r["transcript"] for r in json.loads(capsys.readouterr().out)] == [a for a, _ in ASKED]
 
 
+def test_log_command_marks_an_answer_a_stop_phrase_cut_short(
+        tmp_path: Path, answerer: Answerer, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "exchanges.jsonl"
+    with open(path, "w", encoding="utf-8") as f:  # a line from before answers could be stopped
+        f.write('{"time": "2025-01-01T09:59:00.000+00:00", "transcript": "where do you live", '
+                '"question": "where do you live", "score": 0.9, "answer": "I live in '
+                'Kathmandu.", "fallback": false, "latency_ms": {"asr": 40.0}}\n')
+    log = ExchangeLog(path)
+    stopped = exchange(answerer, "what is your name", "2025-01-01T10:00:00.000+00:00")
+    stopped.interrupted = "stop"
+    log.append(stopped)
+    log.append(exchange(answerer, "where do you live", "2025-01-01T10:01:00.000+00:00"))
+    log.close()
+    monkeypatch.setenv("COLUMNS", "160")
+    assert main(["log", "--file", str(path)]) == 0
+    old, cut, whole = capsys.readouterr().out.splitlines()[1:]
+    assert "I live in Kathmandu." in old and "stopped" not in old
+    assert "[stopped: 'stop'] I am Echo." in cut
+    assert "I live in Kathmandu." in whole and "stopped" not in whole
+    assert main(["log", "--file", str(path), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r.get("interrupted") for r in records] == [None, "stop", None]
+
+
 def test_log_command_without_a_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["log", "--file", str(tmp_path / "none.jsonl")]) == 0
     assert "no exchanges logged yet" in capsys.readouterr().err

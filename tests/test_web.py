@@ -21,9 +21,11 @@ from assistant.audio.files import is_silent, write_wav
 from assistant.audio.types import Audio
 from assistant.commands.common import build_answerer, build_recognizer
 from assistant.config import load_config, with_overrides
+from assistant.exchange_log import ExchangeLog
 from assistant.pipeline import Pipeline
 from assistant.tts import SpeechThread
 from tests.conftest import FixedRecognizer, espeak_audio, join_with_silence
+from tests.test_exchange_log import exchange
 
 pytest.importorskip("gradio", reason="the web extra is not installed: pip install .[web]")
 from assistant.web.app import WakeCheck, WebAssistant, build_app, launch  # noqa: E402
@@ -82,9 +84,30 @@ def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_wav(tmp_path_factory.mktemp("speech") / "where_do_you_live.wav", audio)
 
 
+OLD_LINE = ('{"time": "2025-01-01T09:59:00.000+00:00", "transcript": "where do you live", '
+            '"question": "Where do you live?", "score": 0.9, "answer": "I live in Kathmandu.", '
+            '"fallback": false, "latency_ms": {"asr": 40.0}}\n')  # before `interrupted` existed
+
+
+def write_daemon_log(path: Path, pipeline: Pipeline, cut_line: bool = False) -> Path:
+    """What `assistant run` would have logged: an old line, (a line cut by a crash,) then an
+    answer stopped by "stop" and one heard to the end, written by the daemon's ExchangeLog."""
+    path.write_text(OLD_LINE + ('{"time": "2025-01-01T09:59:30' if cut_line else ""),
+                    encoding="utf-8")
+    log = ExchangeLog(path)
+    stopped = exchange(pipeline.answerer, "what is your name", "2025-01-01T10:00:00.000+00:00")
+    stopped.interrupted = "stop"
+    log.append(stopped)
+    log.append(exchange(pipeline.answerer, "where do you live", "2025-01-01T10:01:00.000+00:00"))
+    log.close()
+    return path
+
+
 @pytest.fixture(scope="module")
-def server(pipeline: Pipeline, speech: SpeechThread) -> Iterator[str]:
-    app = build_app(pipeline, speech)
+def server(pipeline: Pipeline, speech: SpeechThread,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    daemon_log = write_daemon_log(tmp_path_factory.mktemp("state") / "exchanges.jsonl", pipeline)
+    app = build_app(pipeline, speech, exchanges=daemon_log)
     with socket.socket() as s:  # a free port, released just before the server takes it
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -146,6 +169,31 @@ def test_handlers_show_the_wake_word_and_check_recordings_for_it(
                                    "would stay silent")
 
 
+def test_recent_exchanges_mark_the_stopped_answer_newest_first(
+        pipeline: Pipeline, tmp_path: Path) -> None:
+    """The panel shows the daemon's log as `assistant log` does: the answer "stop" cut short
+    starts with the marker, the old line without the field and the whole answer do not."""
+    path = write_daemon_log(tmp_path / "exchanges.jsonl", pipeline, cut_line=True)
+    rows, note = WebAssistant(pipeline, exchanges=path).recent()
+    assert rows == [["2025-01-01 10:01:00", "where do you live", KATHMANDU],
+                    ["2025-01-01 10:00:00", "what is your name", f"[stopped: 'stop'] {ECHO}"],
+                    ["2025-01-01 09:59:00", "where do you live", "I live in Kathmandu."]]
+    assert note == (f"Skipped 1 unreadable line(s) in `{path}` (a line cut by a crash is "
+                    "expected).")
+    assert WebAssistant(pipeline, exchanges=path).recent(n=1)[0] == rows[:1]
+
+
+def test_recent_exchanges_without_a_log_say_where_it_will_be(
+        pipeline: Pipeline, tmp_path: Path) -> None:
+    missing = tmp_path / "state" / "exchanges.jsonl"
+    assert WebAssistant(pipeline, exchanges=missing).recent() == (
+        [], f"No exchanges yet: `assistant run` writes them to `{missing}`.")
+    missing.parent.mkdir()
+    missing.write_text("", encoding="utf-8")  # created by `assistant run`, nothing heard yet
+    assert WebAssistant(pipeline, exchanges=missing).recent() == (
+        [], f"No exchanges yet in `{missing}`.")
+
+
 def test_client_asks_by_text_and_by_audio(server: str, question_wav: Path,
                                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     gradio_client = pytest.importorskip("gradio_client")
@@ -161,6 +209,10 @@ def test_client_asks_by_text_and_by_audio(server: str, question_wav: Path,
     heard = client.predict(gradio_client.handle_file(str(question_wav)), api_name="/ask_audio")
     assert "where do you live" in heard[0]
     assert heard[4] == KATHMANDU
+    table, note = client.predict(api_name="/recent_exchanges")
+    assert [row[2] for row in table["data"]] == [KATHMANDU, f"[stopped: 'stop'] {ECHO}",
+                                                  "I live in Kathmandu."]
+    assert note.startswith("The last 3 exchange(s), newest first, from `")
 
 
 @pytest.fixture(scope="module")
@@ -226,6 +278,17 @@ def test_browser_typed_question_shows_answer_alternatives_and_map(page: Any) -> 
                            "answer']", state="attached")
     page.wait_for_selector("#kb-map img", state="visible")
     screenshot(page, "web.png")
+
+
+def test_browser_recent_exchanges_panel_opens_and_refreshes(page: Any) -> None:
+    panel = page.locator("#recent")
+    assert not page.locator("#recent-table").is_visible()  # closed by default
+    panel.get_by_text("Recent exchanges (assistant run)").click()
+    page.locator("#refresh").click()
+    page.wait_for_function("t => document.querySelector('#recent-table')?.innerText.includes(t)",
+                           arg=f"[stopped: 'stop'] {ECHO}", timeout=30_000)
+    assert "newest first" in page.locator("#recent-note").inner_text()
+    screenshot(page, "web-recent.png")
 
 
 def test_browser_uploaded_wav_is_transcribed_and_answered(page: Any, question_wav: Path) -> None:

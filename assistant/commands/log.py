@@ -4,13 +4,13 @@ fallback (what to add to qa.yaml next)."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..exchange_log import find_log, read_exchanges, shown_answer, shown_time, tally, unanswered
 from .common import add_command, config_from_args, print_json
 
 
@@ -26,13 +26,6 @@ def register(sub: Any) -> None:
                    "fallback, most frequent first: the list to improve qa.yaml from")
     p.add_argument("--json", action="store_true", help="JSON instead of a table")
     p.add_argument("--file", metavar="PATH", help="read this log file")
-
-
-def _when(text: str) -> str:
-    try:
-        return dt.datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M:%S")
-    except (TypeError, ValueError):
-        return str(text)[:19]
 
 
 def _cut(text: str, width: int) -> str:
@@ -62,8 +55,8 @@ def _exchanges_table(records: list[dict[str, Any]], width: int) -> str:
                 else str(r["question"])  # the score first: a long question cannot cut it
             if r.get("fallback"):
                 matched = "fallback; " + matched
-        rows.append([_when(r.get("time", "")), repr(r.get("transcript") or ""), matched,
-                     f"{total:.0f}", str(r.get("answer") or "")])
+        rows.append([shown_time(r.get("time", "")), repr(r.get("transcript") or ""), matched,
+                     f"{total:.0f}", shown_answer(r)])
     widths = [19, 28, 34, 5]
     answer_w = max(20, width - sum(widths) - 2 * len(widths))
     rows = [[*row[:-1], _cut(row[-1], answer_w)] for row in rows]
@@ -71,8 +64,6 @@ def _exchanges_table(records: list[dict[str, Any]], width: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..exchange_log import find_log, read_exchanges, tally, unanswered
-
     cfg = config_from_args(args)
     path = Path(args.file) if args.file else find_log(cfg)
     if not path.is_file():
@@ -101,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                 closest = "-" if g.best_question is None else (
                     f"{g.best_question} ({g.best_score:.2f})" if g.best_score is not None
                     else g.best_question)
-                rows.append([str(g.count), _when(g.last_time), g.transcript, closest])
+                rows.append([str(g.count), shown_time(g.last_time), g.transcript, closest])
             print(_table(rows, [5, 19, max(30, width - 5 - 19 - 40)]))
     else:
         result = read_exchanges(path, last=limit)

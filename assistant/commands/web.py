@@ -18,8 +18,9 @@ def register(sub: Any) -> None:
         sub, "web", "a web page to try the assistant in a browser", run, kb=True, asr=True,
         description="Serve a local web page: type, record or upload a question and see the "
         "transcript, the matched question, its score, the top 3 candidates, the answer (text "
-        "and speech) and a map of the knowledge base. Uses the same config, knowledge base and "
-        "models as `assistant run`. Needs the web extra (`pip install .[web]`).")
+        "and speech), a map of the knowledge base, and the recent exchanges of `assistant run` "
+        "(its exchange log). Uses the same config, knowledge base and models as `assistant "
+        "run`. Needs the web extra (`pip install .[web]`).")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
                    "127.0.0.1: this machine only; 0.0.0.0 answers anyone who can reach it)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     require("gradio", "matplotlib")  # before the models load: a missing package fails at once
     if not 0 < args.port < 65536:
         raise WebError(f"--port {args.port} is not a port number (1..65535)", code="bad-port")
+    from ..exchange_log import find_log
     from ..pipeline import Pipeline
     from ..tts import SpeechThread
     from ..web.app import build_app, launch
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
         wake = WakeCheck(cfg)
     app = build_app(Pipeline(recognizer, answerer), speech, show_map=not args.no_map,
-                    wake=wake)
+                    wake=wake, exchanges=find_log(cfg))  # the file `assistant log` reads
     if args.host not in LOCAL_HOSTS:
         log.warning("listening on %s: anyone who can reach this address can ask questions and "
                     "upload audio; there is no login. Use --host 127.0.0.1 for this machine "

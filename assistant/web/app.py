@@ -4,7 +4,9 @@ Typed questions go to ``Answerer.reply``, recordings and uploads to ``Pipeline.h
 same recognizer, knowledge base and matcher as `assistant run`), answers are spoken by the same
 synthesizer. :class:`WebAssistant` holds the page's handlers and knows nothing of Gradio (its
 tests call it directly); :func:`build_app` lays out the page; :func:`launch` serves it with
-sharing, analytics and version checks off, so the page never reaches the internet.
+sharing, analytics and version checks off, so the page never reaches the internet. Under
+the answers, a closed panel lists the last exchanges of `assistant run` from its exchange log
+(the page's own questions are not logged there).
 
 Imported only by `assistant web` (gradio is an optional extra).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import gradio as gr
@@ -21,6 +24,7 @@ import numpy as np
 from ..audio.files import read_audio
 from ..audio.types import Audio
 from ..errors import AssistantError
+from ..exchange_log import read_exchanges, shown_answer, shown_time
 from ..pipeline import Pipeline
 from .map_plot import Mapper, render_rgb
 
@@ -32,6 +36,8 @@ INTRO = ("Type a question, record one with the microphone, or upload a recording
          "voice as `assistant run`.")
 HEADERS = ["question", "score", "answer"]
 MAX_UPLOAD = "25mb"
+RECENT = 20  # exchanges in the "Recent exchanges" panel
+RECENT_HEADERS = ["when", "heard", "answer"]
 
 
 class Speech(Protocol):
@@ -109,14 +115,17 @@ class WakeCheck:
 class WebAssistant:
     """The handlers behind the page. ``speech`` None: no spoken answer; ``mapper`` None: no
     map (both optional so that a broken TTS engine never hides the answer); ``wake`` None:
-    the wake word is off."""
+    the wake word is off; ``exchanges``: the exchange log `assistant run` writes (the file
+    `assistant log` reads)."""
 
     def __init__(self, pipeline: Pipeline, speech: Speech | None = None,
-                 mapper: Mapper | None = None, wake: WakeCheck | None = None) -> None:
+                 mapper: Mapper | None = None, wake: WakeCheck | None = None,
+                 exchanges: Path | None = None) -> None:
         self.pipeline = pipeline
         self.speech = speech
         self.mapper = mapper
         self.wake = wake
+        self.exchanges = exchanges
 
     def wake_note(self) -> str:
         return self.wake.describe() if self.wake is not None else (
@@ -171,6 +180,29 @@ class WebAssistant:
         return Shown(transcript, reply.question or "", score, alternatives, reply.answer,
                      speech, self.map_image(transcript), "\n\n".join(notes))
 
+    def recent(self, n: int = RECENT) -> tuple[list[list[str]], str]:
+        """The last ``n`` exchanges of `assistant run`, newest first, as rows of
+        :data:`RECENT_HEADERS` (an answer a stop phrase cut short marked as `assistant log`
+        marks it), and one line for the page: where they come from, or why there are none."""
+        path = self.exchanges
+        try:
+            if path is None or not path.is_file():
+                where = f" to `{path}`" if path is not None else ""
+                return [], f"No exchanges yet: `assistant run` writes them{where}."
+            result = read_exchanges(path, last=n)
+        except OSError as exc:  # the system service's log is readable by its user only
+            return [], f"**Cannot read** `{path}`: {exc.strerror or exc}."
+        rows = [[shown_time(r.get("time", "")), str(r.get("transcript") or ""),
+                 f"error: {r['error']}" if r.get("error") else shown_answer(r)]
+                for r in reversed(result.records)]
+        if result.skipped:
+            note = (f"Skipped {result.skipped} unreadable line(s) in `{path}` (a line cut by "
+                    "a crash is expected).")
+        else:
+            note = (f"The last {len(rows)} exchange(s), newest first, from `{path}`." if rows
+                    else f"No exchanges yet in `{path}`.")
+        return rows, note
+
     def map_image(self, query: str | None) -> np.ndarray | None:
         if self.mapper is None:
             return None
@@ -182,10 +214,13 @@ class WebAssistant:
 
 
 def build_app(pipeline: Pipeline, speech: Speech | None = None, show_map: bool = True,
-              title: str = TITLE, wake: WakeCheck | None = None) -> gr.Blocks:
+              title: str = TITLE, wake: WakeCheck | None = None,
+              exchanges: Path | None = None) -> gr.Blocks:
     """The page. Every question runs through ``pipeline`` one at a time (like the daemon's
-    single worker): the recognizer and TTS engine are not shared between threads."""
-    web = WebAssistant(pipeline, speech, Mapper(pipeline.answerer) if show_map else None, wake)
+    single worker): the recognizer and TTS engine are not shared between threads. The
+    "Recent exchanges" panel only with ``exchanges`` (the log `assistant run` writes)."""
+    web = WebAssistant(pipeline, speech, Mapper(pipeline.answerer) if show_map else None, wake,
+                       exchanges)
     n_questions = len(pipeline.answerer.kb.questions)
     # delete_cache: recordings and uploads are removed an hour after they arrive
     with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(600, 3600)) as app:
@@ -227,6 +262,14 @@ def build_app(pipeline: Pipeline, speech: Speech | None = None, show_map: bool =
         gr.on([ask.click, text.submit], on_text, inputs=text, api_name="ask_text", **common)
         gr.on([recording.upload, recording.stop_recording], on_audio, inputs=recording,
               api_name="ask_audio", **common)
+        if exchanges is not None:  # read when the page opens and on Refresh
+            with gr.Accordion("Recent exchanges (assistant run)", open=False, elem_id="recent"):
+                recent_note = gr.Markdown(elem_id="recent-note")
+                recent = gr.Dataframe(headers=RECENT_HEADERS, wrap=True, interactive=False,
+                                      elem_id="recent-table")
+                refresh = gr.Button("Refresh", size="sm", elem_id="refresh")
+            gr.on([app.load, refresh.click], web.recent, outputs=[recent, recent_note],
+                  api_name="recent_exchanges")
     return app
 
 
