@@ -4,7 +4,8 @@ stopped between answers), how much of one core does the daemon use in silence?
 
     .venv/bin/python benchmarks/idle_room.py [--seconds 60] [--out F.json] [--config-extra YAML]
 
-Variants: always listening; the wake word on (microWakeWord "alexa" on every chunk). Each runs
+Variants: always listening; the wake word on (microWakeWord "alexa" on every chunk);
+interruption on (the echo canceller and stop spotter, idle between answers). Each runs
 `python -m assistant run --asr pocketsphinx` (Piper voice when installed) on the simulated room
 of assistant/bench/room.py; the figure is the process's user+system CPU time (from /proc, all
 threads: microphone callback, VAD, wake detector, speech thread, output stream) over the
@@ -26,7 +27,8 @@ from assistant.bench.scene import LiveAssistant
 from assistant.spoken_set import speak
 
 REPO = Path(__file__).resolve().parent.parent
-VARIANTS = {"always listening": "", "wake word (alexa)": "wake:\n  enabled: true\n"}
+VARIANTS = {"always listening": "", "wake word (alexa)": "wake:\n  enabled: true\n",
+            "interruption on (livekit)": "interrupt:\n  enabled: true\n  canceller: livekit\n"}
 
 
 def cpu_s(pid: int) -> float:
