@@ -1,7 +1,7 @@
 """Interrupting answers in the simulated room: prints the figures of docs/interrupt.md.
 
     .venv/bin/python benchmarks/barge_in.py [--stops 10] [--talk 20] [--alone 5]
-        [--delay-ms 40] [--canceller livekit] [--out DIR]
+        [--delay-ms 40] [--dry] [--canceller livekit] [--out DIR]
 
 Each trial asks for a long story (Piper) and plays over it "stop" at -6 and -12 dB relative to
 the answer's voice at the microphone, an ordinary sentence at the same level (must not stop
@@ -27,7 +27,11 @@ def main() -> int:
     p.add_argument("--talk", type=int, default=20, help="answers with other talk over them")
     p.add_argument("--alone", type=int, default=5, help="answers with nothing over them")
     p.add_argument("--delay-ms", type=float, default=40.0,
-                   help="loudspeaker -> microphone delay (module-loopback latency)")
+                   help="loudspeaker -> microphone delay in the room's impulse response "
+                   "(PulseAudio's own buffering comes on top)")
+    p.add_argument("--dry", action="store_true",
+                   help="no reverberation: the direct sound only (default: RT60 0.4 s, "
+                   "reverberation as loud as the direct sound)")
     p.add_argument("--canceller", default="livekit", help="interrupt.canceller")
     p.add_argument("--config-extra", default="", help="YAML appended to the config")
     p.add_argument("--out", type=Path)
@@ -39,7 +43,7 @@ def main() -> int:
     extra = f"  canceller: {args.canceller}\n" + args.config_extra
     try:
         trials = run_barge_scene(out, plan, args.delay_ms, extra, args.debug,
-                                 args.canceller == "server")
+                                 args.canceller == "server", not args.dry)
     except RoomError as exc:
         print(f"error[bench:barge]: {exc}")
         return 2

@@ -44,6 +44,7 @@ class Sink(Protocol):
 
 
 BLOCK_S = 0.04  # an interruptible answer is written in blocks this long
+UNDERRUN_S = 0.03  # a block this much later than those before it follows a gap in playback
 
 
 class SpeakerSink:
@@ -117,16 +118,20 @@ class SpeakerSink:
 
     def _write_interruptible(self, samples: np.ndarray, interrupt: Interruption) -> bool:
         """Write in short blocks, each handed to the canceller first with the time it will be
-        heard; False once stopped. A block is heard when the ones before it have been, or, if
-        they have (the answer's start, a pause between sentences), after the device's output
-        latency: the canceller sees the same delay from one answer to the next."""
+        heard; False once stopped. A block is heard when the ones before it have been (the
+        device plays samples back to back: scheduling jitter must not move the echo), or, if
+        they have been heard for a while (the answer's start, playback that ran dry), after the
+        device's output latency: the canceller sees the same delay from one answer to the
+        next."""
         assert self.rate_hz is not None
         step = int(self.rate_hz * BLOCK_S)
         for i in range(0, len(samples), step):
             if interrupt.stopped.is_set():
                 return False
             block = Audio(samples[i:i + step], self.rate_hz)
-            at_s = max(self._heard_s, time.monotonic() + self._stream.latency)
+            at_s = time.monotonic() + self._stream.latency
+            if at_s < self._heard_s + UNDERRUN_S:  # it follows on: heard once those before are
+                at_s = self._heard_s
             interrupt.played(block, at_s)
             self._heard_s = at_s + block.duration_s
             self._stream.write(block.samples)

@@ -24,7 +24,8 @@ from .types import PIPELINE_RATE_HZ, Audio, StreamConverter
 
 log = logging.getLogger(__name__)
 
-_CLOCK_BLOCKS = 50  # blocks whose capture times give the microphone's clock
+_CLOCK_SETTLE_BLOCKS = 100  # blocks whose earliest capture time sets the microphone's clock
+_CLOCK_SLIP_S = 0.02  # a later estimate this far off moves it (the sound card's clock drifted)
 
 
 class Source(Protocol):
@@ -77,14 +78,31 @@ class MicrophoneSource:
         self._status_errors = 0
         self._opened = 0
         self._latency_s = 0.0  # the input stream's, as PortAudio reports it
-        self._offsets: collections.deque[float] = collections.deque(maxlen=_CLOCK_BLOCKS)
+        self._offset_s: float | None = None  # capture time - stream time, see capture_s
+        self._clock_blocks = 0
+        self._slips: collections.deque[float] = collections.deque(maxlen=_CLOCK_SETTLE_BLOCKS)
 
     def capture_s(self, timestamp_ms: float) -> float:
         """When (``time.monotonic()``) the sample at stream time ``timestamp_ms`` of the
         chunks yielded so far was captured: the echo canceller pairs the microphone with what
         the loudspeaker played then. The earliest estimate of the last blocks (a callback
-        may run late, never early)."""
-        return timestamp_ms / 1000.0 + (min(self._offsets) if self._offsets else 0.0)
+        may run late, never early): the earliest estimate of the stream's first blocks, then
+        held, so that callbacks running late never move the echo in the canceller; moved only
+        when the sound card's clock has drifted from the computer's by ``_CLOCK_SLIP_S``)."""
+        return timestamp_ms / 1000.0 + (self._offset_s or 0.0)
+
+    def _track_clock(self, offset_s: float) -> None:
+        self._clock_blocks += 1
+        if self._offset_s is None or (self._clock_blocks <= _CLOCK_SETTLE_BLOCKS
+                                      and offset_s < self._offset_s):
+            self._offset_s = offset_s
+        elif abs(offset_s - self._offset_s) > _CLOCK_SLIP_S:
+            self._slips.append(offset_s)
+            if len(self._slips) == self._slips.maxlen:  # consistently off: the clock drifted
+                self._offset_s = min(self._slips)
+                self._slips.clear()
+        else:
+            self._slips.clear()
 
     def _open(self) -> tuple[object, int]:
         from .devices import _sd, resolve_device
@@ -93,6 +111,7 @@ class MicrophoneSource:
         if self._opened:
             _refresh_devices(sd)
         self._opened += 1
+        self._offset_s, self._clock_blocks = None, 0  # a new stream, a new clock
         while not self._queue.empty():  # blocks left over from a stream that died
             self._queue.get_nowait()
         index = resolve_device(self.cfg.input_device, "input")
@@ -150,7 +169,7 @@ class MicrophoneSource:
                                          " s", code="input-stalled") from None
                     continue
                 chunk = converter.convert(block)
-                self._offsets.append(captured_s - chunk.timestamp_ms / 1000.0)
+                self._track_clock(captured_s - chunk.timestamp_ms / 1000.0)
                 if self.overflows > reported:
                     log.warning("microphone queue overflowed %d time(s): audio was dropped "
                                 "(the machine is too busy?)", self.overflows - reported)

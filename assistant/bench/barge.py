@@ -1,10 +1,13 @@
 """The barge-in scene: interrupting answers in the simulated room (docs/interrupt.md).
 
-A private PulseAudio room (room.py) with interruption on. The assistant's loudspeaker is its
-own null sink, ``speaker``, whose sound reaches the microphone sink ``mic`` through
-``module-loopback`` (``delay_ms``: the sound card and the air between loudspeaker and
-microphone), so the assistant hears itself as in a room. Each trial asks for a long answer
-and, ``at_s`` into it, plays something over it:
+A private PulseAudio room (room.py) with interruption on. The assistant's loudspeaker is the
+sink ``speaker``, which convolves what it plays with a room's impulse response (``room_ir``:
+``delay_ms`` of sound card and air, then a reverberant tail) into the microphone sink ``mic``
+(``module-virtual-surround-sink``, PulseAudio's own convolver), so the assistant hears itself
+as in a room. One clock runs both sides, as on a device with one sound card; the earlier
+``module-loopback`` resampled continually and moved the echo by fractions of a sample, which
+no linear echo canceller can follow and no single-card device does. Each trial asks for a long
+answer and, ``at_s`` into it, plays something over it:
 
 - ``stop``: "stop" (espeak-ng) ``level_db`` relative to the answer's voice at the microphone;
   it must end the answer. The delay is from the end of the word to the last sound of the
@@ -18,6 +21,7 @@ What stopped an answer is read from the exchange log (``interrupted``).
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,6 +57,7 @@ class Trial:
     level_db: float = 0.0
     at_s: float = 3.0
     start_s: float = 0.0  # recording time the cue over the answer was started
+    question_s: float = 0.0  # recording time the question was played
     interrupted: str | None = None
     answered: bool = False
     delay_s: float | None = None  # stop: end of the word -> the answer's last sound
@@ -65,20 +70,51 @@ def _active_rms(x: np.ndarray) -> float:
     return float(np.sqrt((loud ** 2).mean())) if len(loud) else 1.0
 
 
-def start_room(delay_ms: float) -> Room:
-    """The room, with the loudspeaker sink ``speaker`` looped into ``mic`` ``delay_ms`` late."""
+def room_ir(delay_ms: float, rt60_s: float = 0.4, direct_to_reverb_db: float = 0.0,
+            length_s: float = 0.3, seed: int = 0) -> np.ndarray:
+    """A room's impulse response: the direct sound ``delay_ms`` late, then reverberation
+    (noise decaying by 60 dB in ``rt60_s``, as loud in all as the direct sound at 0 dB)."""
+    rng = np.random.default_rng(seed)
+    ir = np.zeros(int((delay_ms / 1000 + length_s) * RATE_HZ), np.float64)
+    at = int(delay_ms / 1000 * RATE_HZ)
+    ir[at] = 1.0
+    gap = int(0.003 * RATE_HZ)  # the first reflection arrives a few ms after the direct sound
+    t = np.arange(len(ir) - at - gap) / RATE_HZ
+    tail = rng.standard_normal(len(t)) * 10 ** (-3 * t / rt60_s)
+    tail *= 10 ** (-direct_to_reverb_db / 20) / np.sqrt(tail @ tail)
+    ir[at + gap:] += tail
+    return ir
+
+
+def start_room(folder: Path, delay_ms: float, reverb: bool = True) -> Room:
+    """The room: the loudspeaker sink ``speaker`` heard in ``mic`` through ``room_ir``."""
+    import soundfile as sf
+
+    ir = room_ir(delay_ms) if reverb else room_ir(delay_ms, direct_to_reverb_db=120.0)
+    sf.write(folder / "room_ir.wav", ir.astype(np.float32), RATE_HZ, subtype="FLOAT")
     room = Room.start()
-    room.pactl("load-module", "module-null-sink", "sink_name=speaker", f"rate={RATE_HZ}",
-               "channels=1")
-    room.pactl("load-module", "module-loopback", "source=speaker.monitor", "sink=mic",
-               f"latency_msec={max(1, int(delay_ms))}", "source_dont_move=true",
-               "sink_dont_move=true")
+    room.pactl("load-module", "module-virtual-surround-sink", "sink_name=speaker",
+               "master=mic", "channels=1", f"hrir={folder / 'room_ir.wav'}")
     return room
+
+
+def echo_gain(room: Room, folder: Path) -> float:
+    """How loud the loudspeaker's sound is at the microphone (the convolver scales the IR)."""
+    noise = (np.random.default_rng(1).standard_normal(RATE_HZ) * 3000).astype(np.int16)
+    probe = write_wav(folder / "probe.wav", Audio(noise, RATE_HZ))
+    rec = room.record(folder / "probe_rec.wav")
+    time.sleep(0.3)
+    subprocess.run(["paplay", "-d", "speaker", str(probe)], env=room.env, check=True,
+                   timeout=30)
+    time.sleep(0.5)
+    Room.stop_recording(rec)
+    heard = read_audio(folder / "probe_rec.wav").samples.astype(np.float64)
+    return float(np.sqrt(np.mean(heard[heard != 0] ** 2)) / 3000) if heard.any() else 1.0
 
 
 def run_barge_scene(folder: Path, trials: Sequence[Trial], delay_ms: float = 40.0,
                     config_extra: str = "", debug: bool = False,
-                    server_canceller: bool = False) -> list[Trial]:
+                    server_canceller: bool = False, reverb: bool = True) -> list[Trial]:
     from ..config import TtsConfig
     from ..spoken_set import speak
     from ..tts import load_synthesizer
@@ -94,7 +130,8 @@ def run_barge_scene(folder: Path, trials: Sequence[Trial], delay_ms: float = 40.
     voice = load_synthesizer(TtsConfig(backend="piper"))
     answer_rms = _active_rms(_piper(voice, STORY_A).samples)
     question = write_wav(folder / "question.wav", speak(STORY_Q, "en-us"))
-    with start_room(delay_ms) as room:
+    with start_room(folder, delay_ms, reverb) as room:
+        answer_rms *= echo_gain(room, folder)
         room.env["PULSE_SINK"] = "speaker"  # the assistant's loudspeaker; paplay names mic
         if server_canceller:  # PulseAudio's own: a cancelled source and a sink before speaker
             room.pactl("load-module", "module-echo-cancel", "aec_method=webrtc",
@@ -110,6 +147,7 @@ def run_barge_scene(folder: Path, trials: Sequence[Trial], delay_ms: float = 40.
             time.sleep(1.0)
             for n, trial in enumerate(trials):
                 seen = len(assistant.exchanges())
+                trial.question_s = time.monotonic() - t0
                 room.play(question)
                 cue = None
                 if trial.kind != "none":
@@ -136,7 +174,9 @@ def run_barge_scene(folder: Path, trials: Sequence[Trial], delay_ms: float = 40.
     recording = read_audio(rec_path).samples
     for n, trial in enumerate(trials):
         if trial.kind == "stop" and trial.interrupted:
-            trial.delay_s = _stop_delay(recording, read_audio(folder / f"cue_{n:02d}.wav").samples,
+            end_s = trials[n + 1].question_s if n + 1 < len(trials) else len(recording) / RATE_HZ
+            trial.delay_s = _stop_delay(recording[:int(end_s * RATE_HZ)],
+                                        read_audio(folder / f"cue_{n:02d}.wav").samples,
                                         trial.start_s)
     return trials
 

@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 NAMES = ("livekit", "speex", "server", "none")
 FRAME = PIPELINE_RATE_HZ // 100  # WebRTC processes 10 ms frames
+GAP_S = 0.03  # what is played this much after what was played before starts anew
+KEEP_S = 0.3  # reference kept after it was heard: the echo is looked for this far back
+ALIGN_S = 0.6  # microphone used to find the echo's delay at the start of an answer
+ALIGN_MAX_S = 2.0  # ... or as much as it takes, until the answer has been heard this long
 INSTALL = "pip install 'assistant[interrupt]' (the livekit package)"
 
 
@@ -87,14 +91,23 @@ class TimedCanceller:
     times in monotonic seconds (live), or neither (then the microphone's stream time, and what
     is played follows on in order). While nothing has been played for ``tail_s`` (the echo's
     delay and the room's reverberation), microphone audio passes unprocessed and costs
-    nothing. ``played`` (playback thread) and ``process`` (listening thread) share one lock."""
+    nothing. ``played`` (playback thread) and ``process`` (listening thread) share one lock.
+
+    ``align_s`` (a linear canceller's): the echo's delay is measured in the first ``ALIGN_S``
+    of each stretch played anew (align.py; meanwhile the microphone passes uncancelled) and the
+    reference placed so that the echo follows it by ``align_s``: what the filter learnt stays
+    valid from one answer to the next, however differently the sound card starts them."""
 
     name = "timed"
 
     def __init__(self, tail_s: float = 1.0, max_reference_s: float = 120.0,
-                 lead_s: float = 0.0) -> None:
+                 lead_s: float = 0.0, align_s: float | None = None) -> None:
         self._lock = threading.Lock()
         self._lead_s = lead_s  # a frame is paired with what is heard this much after it
+        self._align_s = align_s
+        self._echo_s = 0.0  # the echo's delay as measured, beyond the timeline's
+        self._align_from: collections.deque[float] = collections.deque()  # starts to align
+        self._align_mic: list[np.ndarray] = []  # microphone frames since then
         self._tail_frames = int(tail_s * 100)
         self._max_reference_s = max_reference_s
         # (time heard, samples at 16 kHz) in the order played; earlier ones dropped as heard
@@ -115,6 +128,8 @@ class TimedCanceller:
             audio = to_pipeline(audio.samples, audio.rate_hz)
         with self._lock:
             start = at_s if at_s is not None else max(self._played_end_s, self._mic_s)
+            if self._align_s is not None and start > self._played_end_s + GAP_S:
+                self._align_from.append(start)
             self._reference.append((start, audio.samples))
             self._played_end_s = start + audio.duration_s
             while self._played_end_s - self._reference[0][0] > self._max_reference_s:
@@ -142,30 +157,57 @@ class TimedCanceller:
             lag_ms = 1000.0 * self._lag / PIPELINE_RATE_HZ
         return Audio(out[:need].copy(), PIPELINE_RATE_HZ, chunk.timestamp_ms - lag_ms)
 
-    def _heard_at(self, t_s: float) -> np.ndarray | None:
-        """The 10 ms of reference heard from ``t_s`` on (zeros where nothing played), or None
-        if nothing was; what was heard before it is dropped."""
+    def _heard_at(self, t_s: float, n: int = FRAME) -> np.ndarray | None:
+        """The ``n`` samples of reference heard from ``t_s`` on (zeros where nothing played),
+        or None if nothing was; what was heard ``KEEP_S`` before it is dropped."""
         while self._reference and (self._reference[0][0] + self._reference[0][1].size
-                                   / PIPELINE_RATE_HZ <= t_s):
+                                   / PIPELINE_RATE_HZ <= t_s - KEEP_S):
             self._reference.popleft()
         ref = None
         for start_s, samples in self._reference:
             a = int(round((t_s - start_s) * PIPELINE_RATE_HZ))
             if a >= samples.size:
                 continue
-            if a + FRAME <= 0:
+            if a + n <= 0:
                 break  # played later (in order)
-            ref = np.zeros(FRAME, np.int16) if ref is None else ref
-            lo, hi = max(a, 0), min(a + FRAME, samples.size)
+            ref = np.zeros(n, np.int16) if ref is None else ref
+            lo, hi = max(a, 0), min(a + n, samples.size)
             ref[lo - a:hi - a] = samples[lo:hi]
         return ref
 
     def _frame(self, mic: np.ndarray, t_s: float) -> np.ndarray:
-        ref = self._heard_at(t_s + self._lead_s)
+        ref = self._heard_at(t_s + self._lead_s - self._echo_s)
         self._quiet_frames = 0 if ref is not None else self._quiet_frames + 1
         if self._quiet_frames > self._tail_frames:
             return mic
+        while len(self._align_from) > 1 and t_s >= self._align_from[1]:
+            self._align_from.popleft()  # a newer start: the older one was never heard
+            self._align_mic = []
+        if self._align_from and t_s >= self._align_from[0]:
+            self._align_mic.append(mic)
+            if len(self._align_mic) * FRAME >= ALIGN_S * PIPELINE_RATE_HZ:
+                self._align(t_s + 1 / 100 - len(self._align_mic) * FRAME / PIPELINE_RATE_HZ)
+            return mic  # uncancelled until the echo is found
         return self._cancel(mic, ref if ref is not None else np.zeros(FRAME, np.int16))
+
+    def _align(self, start_s: float) -> None:
+        """Find the echo in the microphone since ``start_s`` (align.py) and place the reference
+        by it; with too little of the answer heard yet, wait for more (up to ALIGN_MAX_S)."""
+        from .align import echo_offset
+
+        mic = np.concatenate(self._align_mic)
+        back_s = self._align_s + 0.25  # look for the echo up to this much later than now
+        ref_s = start_s + self._lead_s - self._echo_s - back_s
+        span = self._heard_at(ref_s, len(mic) + int((back_s + 0.05) * PIPELINE_RATE_HZ))
+        k = echo_offset(mic, span) if span is not None else None
+        if k is None and len(mic) < ALIGN_MAX_S * PIPELINE_RATE_HZ:
+            return
+        self._align_from.popleft()
+        self._align_mic = []
+        if k is not None:  # the echo follows the reference by back_s - k/rate
+            self._echo_s += back_s - k / PIPELINE_RATE_HZ - self._align_s
+            log.debug("echo canceller: the echo comes %.1f ms after the timeline says",
+                      1000 * (self._echo_s + self._align_s - self._lead_s))
 
     def reset(self) -> None:
         """Forget the reference not yet heard (an answer cut short); the canceller keeps what
@@ -173,6 +215,8 @@ class TimedCanceller:
         with self._lock:
             self._reference.clear()
             self._played_end_s = float("-inf")
+            self._align_from.clear()
+            self._align_mic = []
 
 
 class LiveKitCanceller(TimedCanceller):

@@ -43,13 +43,15 @@ class SpeexCanceller(TimedCanceller):
     """libspeexdsp's echo canceller over the shared timeline. ``filter_s``: the longest echo
     it learns (the delay the clocks miss plus the room's reverberation); ``lead_s``: each
     microphone frame is paired with what is heard this much later, a margin against clocks that
-    place the reference after its echo, which a filter cannot cancel."""
+    place the reference after its echo, which a filter cannot cancel, until the echo has been
+    found; ``align_s``: then the reference is placed this much before its echo (TimedCanceller),
+    so the filter spends its length on the room's reverberation."""
 
     name = "speex"
 
-    def __init__(self, filter_s: float = 0.256, lead_s: float = 0.04, tail_s: float = 1.0,
-                 max_reference_s: float = 120.0) -> None:
-        super().__init__(tail_s, max_reference_s, lead_s)
+    def __init__(self, filter_s: float = 0.256, lead_s: float = 0.04, align_s: float = 0.01,
+                 tail_s: float = 1.0, max_reference_s: float = 120.0) -> None:
+        super().__init__(tail_s, max_reference_s, lead_s, align_s)
         self._lib = _load_library()
         self._state = self._lib.speex_echo_state_init(FRAME, int(filter_s * PIPELINE_RATE_HZ))
         if not self._state:
