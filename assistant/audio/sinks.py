@@ -25,6 +25,7 @@ class Interruption(Protocol):
     """What a sink is given to make an answer interruptible (assistant/interrupt/barge.py)."""
 
     stopped: threading.Event  # set: stop playing now
+    held: threading.Event  # set: play silence instead, until cleared (go on) or stopped
 
     def played(self, audio: Audio, at_s: float | None = None) -> None:
         """Called with each block just before it is written, and when (``time.monotonic()``)
@@ -45,6 +46,7 @@ class Sink(Protocol):
 
 BLOCK_S = 0.04  # an interruptible answer is written in blocks this long
 UNDERRUN_S = 0.03  # a block this much later than those before it follows a gap in playback
+HOLD_MAX_S = 2.0  # an answer held longer than this goes on by itself
 
 
 class SpeakerSink:
@@ -125,17 +127,22 @@ class SpeakerSink:
         next."""
         assert self.rate_hz is not None
         step = int(self.rate_hz * BLOCK_S)
+        silence = Audio(np.zeros(step, np.int16), self.rate_hz)
         for i in range(0, len(samples), step):
+            for _ in held_blocks(interrupt):
+                self._write_block(silence, interrupt)  # the stream runs on: no re-anchoring
             if interrupt.stopped.is_set():
                 return False
-            block = Audio(samples[i:i + step], self.rate_hz)
-            at_s = time.monotonic() + self._stream.latency
-            if at_s < self._heard_s + UNDERRUN_S:  # it follows on: heard once those before are
-                at_s = self._heard_s
-            interrupt.played(block, at_s)
-            self._heard_s = at_s + block.duration_s
-            self._stream.write(block.samples)
+            self._write_block(Audio(samples[i:i + step], self.rate_hz), interrupt)
         return not interrupt.stopped.is_set()
+
+    def _write_block(self, block: Audio, interrupt: Interruption) -> None:
+        at_s = time.monotonic() + self._stream.latency
+        if at_s < self._heard_s + UNDERRUN_S:  # it follows on: heard once those before are
+            at_s = self._heard_s
+        interrupt.played(block, at_s)
+        self._heard_s = at_s + block.duration_s
+        self._stream.write(block.samples)
 
     def close(self) -> None:
         if self._stream is not None:
@@ -191,11 +198,22 @@ class NullSink:
             elif self.realtime:  # as the loudspeaker would: block by block, stoppable
                 step = int(audio.rate_hz * BLOCK_S)
                 for j in range(0, len(audio.samples), step):
+                    for _ in held_blocks(interrupt):
+                        time.sleep(BLOCK_S)
                     if interrupt.stopped.is_set():
                         return
                     block = Audio(audio.samples[j:j + step], audio.rate_hz)
                     interrupt.played(block)
                     time.sleep(block.duration_s)
+
+
+def held_blocks(interrupt: Interruption) -> Iterable[None]:
+    """One item per BLOCK_S the answer is held (a stop phrase is being checked), at most
+    HOLD_MAX_S; ends when the hold is cleared or the answer stopped."""
+    for _ in range(int(HOLD_MAX_S / BLOCK_S)):
+        if not interrupt.held.is_set() or interrupt.stopped.is_set():
+            return
+        yield None
 
 
 def _joined(parts: list[Audio]) -> Audio:

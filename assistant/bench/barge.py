@@ -10,9 +10,9 @@ no linear echo canceller can follow and no single-card device does. Each trial a
 answer and, ``at_s`` into it, plays something over it:
 
 - ``stop``: "stop" (espeak-ng) ``level_db`` relative to the answer's voice at the microphone;
-  it must end the answer. The delay is from the end of the word to the last sound of the
-  answer, both found in one recording of the microphone (the word by correlation with its
-  clip, the answer's last sound in what is left once the word is taken out);
+  it must end the answer. The delay is from the end of the word (found by correlation with
+  its clip in a recording of the microphone) to the loudspeaker's last sound (a recording of
+  what it played, moved onto the microphone recording's clock);
 - ``talk``: an ordinary sentence over the answer, which must not stop it;
 - ``none``: the answer alone (its own voice must never stop it).
 
@@ -143,6 +143,10 @@ def run_barge_scene(folder: Path, trials: Sequence[Trial], delay_ms: float = 40.
             assistant.wait_ready()
             rec_path = folder / "room.wav"
             rec = room.record(rec_path)
+            played = subprocess.Popen(  # the loudspeaker itself: when playback really ended
+                ["parecord", "-d", "speaker.monitor", "--file-format=wav", f"--rate={RATE_HZ}",
+                 "--channels=1", "--format=s16le", "--latency-msec=10",
+                 str(folder / "loudspeaker.wav")], env=room.env)
             t0 = time.monotonic()
             time.sleep(1.0)
             for n, trial in enumerate(trials):
@@ -169,20 +173,41 @@ def run_barge_scene(folder: Path, trials: Sequence[Trial], delay_ms: float = 40.
                 time.sleep(1.5)
             time.sleep(1.0)
             Room.stop_recording(rec)
+            Room.stop_recording(played)
         finally:
             assistant.close()
     recording = read_audio(rec_path).samples
+    loudspeaker = _on_clock_of(recording, read_audio(folder / "loudspeaker.wav").samples,
+                               delay_ms)
     for n, trial in enumerate(trials):
         if trial.kind == "stop" and trial.interrupted:
             end_s = trials[n + 1].question_s if n + 1 < len(trials) else len(recording) / RATE_HZ
-            trial.delay_s = _stop_delay(recording[:int(end_s * RATE_HZ)],
+            trial.delay_s = _stop_delay(recording, loudspeaker[:int(end_s * RATE_HZ)],
                                         read_audio(folder / f"cue_{n:02d}.wav").samples,
                                         trial.start_s)
     return trials
 
 
-def _stop_delay(rec: np.ndarray, clip: np.ndarray, start_s: float) -> float | None:
-    """End of the word -> last sound of the answer, in the recording around ``start_s``."""
+def _on_clock_of(room: np.ndarray, loudspeaker: np.ndarray, delay_ms: float) -> np.ndarray:
+    """The loudspeaker's recording moved onto the room recording's clock (each sample where it
+    was played: the room hears it ``delay_ms`` later): the two parecords start apart."""
+    a, b = room.astype(np.float64)[:60 * RATE_HZ], loudspeaker.astype(np.float64)[:60 * RATE_HZ]
+    size = 1 << int(np.ceil(np.log2(len(a) + len(b))))
+    corr = np.fft.irfft(np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size)), size)
+    lag = int(np.argmax(corr))
+    lag = lag - size if lag > size // 2 else lag  # room index = loudspeaker index + lag
+    shift = lag - int(delay_ms / 1000 * RATE_HZ)
+    out = np.zeros(len(room), np.int16)
+    lo, hi = max(shift, 0), min(len(room), len(loudspeaker) + shift)
+    if hi > lo:
+        out[lo:hi] = loudspeaker[lo - shift:hi - shift]
+    return out
+
+
+def _stop_delay(rec: np.ndarray, played: np.ndarray, clip: np.ndarray,
+                start_s: float) -> float | None:
+    """End of the word (found in the room recording ``rec`` around ``start_s``) -> the
+    loudspeaker's last sound (``played``, on the same clock)."""
     lo = max(0, int((start_s - 1.0) * RATE_HZ))
     hi = min(len(rec), int((start_s + 3.0) * RATE_HZ) + len(clip))
     part = rec[lo:hi].astype(np.float64)
@@ -191,17 +216,13 @@ def _stop_delay(rec: np.ndarray, clip: np.ndarray, start_s: float) -> float | No
         return None
     corr = np.correlate(part, c, mode="valid")
     at = int(np.argmax(corr))
-    g = float(part[at:at + len(c)] @ c / (c @ c + 1e-9))
-    rest = part.copy()
-    rest[at:at + len(c)] -= g * c
     hop = RATE_HZ // 100
     loud = [i for i in range(0, len(c) - hop, hop) if energy_db(c[i:i + hop]) > -40]
     if not loud:
         return None
-    word_end = at + loud[-1] + hop
-    rest_tail = rest[word_end:word_end + 3 * RATE_HZ]
-    frames = [i for i in range(0, len(rest_tail) - hop, hop)
-              if energy_db(rest_tail[i:i + hop]) > -45]
+    word_end = lo + at + loud[-1] + hop
+    tail = played[word_end:word_end + 3 * RATE_HZ]
+    frames = [i for i in range(0, len(tail) - hop, hop) if energy_db(tail[i:i + hop]) > -45]
     last = max(frames) + hop if frames else 0
     return last / RATE_HZ
 

@@ -2,7 +2,11 @@
 
 Threads: ``begin``/``end`` run on the pipeline thread around one answer's playback,
 ``played`` on the same thread as the sink writes, ``hear`` on the listening thread. The
-spotters' decoders are only touched by ``hear``; the rest is flags and an Event.
+spotters' decoders are only touched by ``hear``; the rest is flags and Events.
+
+A spot that the rule accepts holds the answer (``held``: the sink plays silence) while Whisper
+checks it, so a stop is silent within a block of being spotted, not after the check; anything
+else lets the answer go on where it paused (a gap of about 0.3 s).
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class Interrupter:
         self._heard: deque[Audio] = deque()  # the last seconds of what the canceller left
         self._pending: Spotted | None = None  # a spot waiting for its second opinion
         self.stopped = threading.Event()  # the sink stops writing once set
+        self.held = threading.Event()  # the sink plays silence while a spot is checked
         self.by: str | None = None  # what stopped the answer ("stop", or the wake word)
         self.at_ms: float | None = None  # stream time the phrase ended
         self.by_wake = False  # it was the wake word (a new question may follow)
@@ -86,6 +91,7 @@ class Interrupter:
     def begin(self) -> None:
         """An answer starts playing: listen for a stop from now on."""
         self.stopped.clear()
+        self.held.clear()
         self.by, self.at_ms, self.by_wake = None, None, False
         self._fresh, self._active = True, True
 
@@ -97,6 +103,7 @@ class Interrupter:
     def end(self) -> str | None:
         """The answer is over (played out or stopped): what stopped it, or None."""
         self._active = False
+        self.held.clear()
         if self.stopped.is_set():
             self.canceller.reset()  # what was queued to play never will be
         return self.by
@@ -138,11 +145,14 @@ class Interrupter:
                 self._stop(spot, by_wake)
                 return
             self._pending = spot  # checked once the end of the word has been heard
+            self.held.set()  # silent meanwhile: a stop then ends the answer at once
         spot = self._pending
         if spot is not None and clean.end_ms >= spot.end_ms + _VERIFY_AFTER_MS:
             self._pending = None
             if self._verified(spot):
                 self._stop(spot, False)
+            else:
+                self.held.clear()  # not a stop: the answer goes on where it paused
 
     def _stop(self, spot: Spotted, by_wake: bool) -> None:
         self.by, self.at_ms, self.by_wake = spot.phrase, spot.end_ms, by_wake
