@@ -281,8 +281,9 @@ class InterruptConfig:
                         "extra), speex (in-process libspeexdsp, a linear filter that keeps a "
                         "voice over the answer intact; apt install libspeexdsp1), server (the "
                         "input device is already echo-cancelled by PulseAudio/PipeWire "
-                        "module-echo-cancel), none (deaf while speaking), auto = livekit when "
-                        "installed, else none.",
+                        "module-echo-cancel), none (deaf while speaking), auto = speex where "
+                        "libspeexdsp is installed, else livekit when installed, else none "
+                        "(docs/interrupt.md has the measurements).",
                         choices=("auto", "livekit", "speex", "server", "none"))
     wake_word: bool = _f(True, "With wake.enabled, the wake word over an answer also stops it "
                          "and opens a new question.")

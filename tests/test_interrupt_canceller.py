@@ -231,3 +231,11 @@ def test_speex_cancels_an_answer_the_sound_card_started_late_from_its_first_seco
     second = len(echo) + len(gap) + late
     after_alignment = slice(second + 12000, second + 32000)  # 0.75 s to 2 s into it
     assert erle_db(Audio(mic[after_alignment]), Audio(out[after_alignment])) >= 15.0
+
+
+@pytest.mark.usefixtures("speex")
+def test_auto_picks_speex_the_one_that_let_stop_through_live() -> None:
+    from assistant.interrupt import canceller_name
+
+    assert canceller_name("auto") == "speex"
+    assert canceller_name("livekit") == "livekit"
