@@ -98,12 +98,18 @@ def for_language(cfg: Config) -> Config:
     them to it: Whisper's language (asr.whisper_language null), a multilingual Whisper model
     in place of an English-only one (tiny.en -> base), Whisper alone for asr.backend auto (the
     pocketsphinx grammar is English only), and espeak-ng's voice for the language when no
-    voice is set (tts.backend auto picks espeak then: the bundled Piper voice is English).
-    English: the config unchanged but for whisper_language (null -> en)."""
+    voice is set (tts.backend auto picks espeak then: the bundled Piper voice is English),
+    Whisper's beam (0 -> 5) and window (auto -> at least 10 s): beam search on a longer window
+    hears espeak-ng's Spanish and German better. English: the config unchanged but for
+    whisper_language (null -> en), the beam (0 -> 1) and the window (auto -> fit)."""
     language = cfg.language
     asr = cfg.asr
     if asr.whisper_language is None:
         asr = dataclasses.replace(asr, whisper_language=language)
+    if asr.whisper_beam_size == 0:
+        asr = dataclasses.replace(asr, whisper_beam_size=1 if language == ENGLISH else 5)
+    if asr.whisper_window == "auto":
+        asr = dataclasses.replace(asr, whisper_window="fit" if language == ENGLISH else "10s")
     if language == ENGLISH:
         return dataclasses.replace(cfg, asr=asr) if asr is not cfg.asr else cfg
     if asr.whisper_model.endswith(".en"):

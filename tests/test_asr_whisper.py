@@ -218,6 +218,7 @@ def test_a_decoder_loop_is_cut_at_its_first_repeat() -> None:
     assert unloop([5, 5, 6, 7, 8]) == [5, 5, 6, 7, 8]  # short repeats ("bye bye") stay
     assert unloop([]) == []
     assert window_s(1.2) == 4 and window_s(2.9) == 4 and window_s(29.5) == 30
+    assert window_s(1.2, shortest_s=10) == 10 and window_s(12.5, shortest_s=10) == 14
 
 
 def test_serve_returns_what_was_said_for_home_assistant_s_own_intents(tmp_path: Path) -> None:

@@ -46,6 +46,9 @@ def test_language_sets_whisper_alone_and_the_espeak_voice() -> None:
     assert for_language(english).asr.whisper_language == "en"
     assert for_language(english).tts == english.tts
     assert for_language(english).asr.backend == "auto"
+    # beam search where Whisper base hears alone; greedy behind the English grammar
+    assert (cfg.asr.whisper_beam_size, for_language(english).asr.whisper_beam_size) == (5, 1)
+    assert (cfg.asr.whisper_window, for_language(english).asr.whisper_window) == ("10s", "fit")
 
 
 def test_what_is_missing_for_a_language_is_named() -> None:

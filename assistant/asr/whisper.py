@@ -75,7 +75,7 @@ class WhisperRecognizer:
         language = None if cfg.whisper_language == "auto" else (cfg.whisper_language or "en")
         if english_only(cfg.whisper_model, folder):
             language = "en"
-        return cls(model, cfg.whisper_model, beam_size=cfg.whisper_beam_size,
+        return cls(model, cfg.whisper_model, beam_size=cfg.whisper_beam_size or 1,
                    language=language, window=cfg.whisper_window,
                    prompt=cfg.whisper_prompt)
 
@@ -99,9 +99,10 @@ class WhisperRecognizer:
                            "convert it with assistant.audio.types.to_pipeline", code="format")
         try:
             with self._lock:
-                if self.window == "fit" and audio.duration_s <= FIT_MAX_S:
+                if self.window != "30s" and audio.duration_s <= FIT_MAX_S:
+                    shortest_s = int(self.window[:-1]) if self.window[:-1].isdigit() else 0
                     found, language = decode(self.model, audio.as_float(), self.language,
-                                             self.beam_size, self._prompt_text)
+                                             self.beam_size, self._prompt_text, shortest_s)
                     return found, language
                 segments, info = self.model.transcribe(
                     audio.as_float(), language=self.language, beam_size=self.beam_size,

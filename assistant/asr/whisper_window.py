@@ -28,9 +28,11 @@ MAX_TOKENS = 448  # Whisper's text context, the prompt included
 TOKENS_PER_S = 8  # new tokens allowed per second of window (speech is ~3-5 a second)
 
 
-def window_s(duration_s: float, longest_s: int = 30) -> int:
-    """The window for an utterance: its length plus the margin, rounded up to STEP_S."""
-    return int(min(longest_s, STEP_S * math.ceil((duration_s + MARGIN_S) / STEP_S)))
+def window_s(duration_s: float, longest_s: int = 30, shortest_s: int = 0) -> int:
+    """The window for an utterance: its length plus the margin, rounded up to STEP_S, and at
+    least ``shortest_s``."""
+    fit = STEP_S * math.ceil((duration_s + MARGIN_S) / STEP_S)
+    return int(min(longest_s, max(shortest_s, fit)))
 
 
 def unloop(tokens: list[int], shortest: int = 3) -> list[int]:
@@ -52,14 +54,14 @@ def compression_ratio(text: str) -> float:
 
 
 def decode(model: Any, samples: np.ndarray, language: str | None, beam_size: int,
-           prompt_text: str | None) -> tuple[list[Segment], str]:
+           prompt_text: str | None, shortest_s: int = 0) -> tuple[list[Segment], str]:
     """One utterance (float32, 16 kHz, at most 30 s) on ``model`` (faster_whisper's
     WhisperModel): its segment and the language it was decoded in."""
     import ctranslate2
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_suppressed_tokens
 
-    seconds = window_s(len(samples) / 16000)
+    seconds = window_s(len(samples) / 16000, shortest_s=shortest_s)
     frames = seconds * FRAMES_PER_S
     features = model.feature_extractor(samples, chunk_length=30)
     features = features[:, :frames]
