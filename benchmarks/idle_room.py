@@ -28,7 +28,7 @@ from assistant.spoken_set import speak
 
 REPO = Path(__file__).resolve().parent.parent
 VARIANTS = {"always listening": "", "wake word (alexa)": "wake:\n  enabled: true\n",
-            "interruption on (livekit)": "interrupt:\n  enabled: true\n  canceller: livekit\n"}
+            "interruption on (speex)": "interrupt:\n  enabled: true\n  canceller: speex\n"}
 
 
 def cpu_s(pid: int) -> float:
