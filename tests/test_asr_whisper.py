@@ -70,6 +70,17 @@ def test_the_guard_keeps_speech_and_drops_what_whisper_makes_up() -> None:
     assert "repeated" in str(guard.why_dropped(looped))
 
 
+def test_a_prompted_phrasing_said_back_unsure_is_not_taken_as_heard() -> None:
+    # prompted with the phrasings, Whisper writes one of them when it cannot make out the words
+    guard, prompted = Guard(), frozenset({"wir sprechen uns später", "wie heißt du"})
+    echo = Segment(" Wir sprechen uns später.", -0.94, 0.05, 0.9)  # "sag mir deinen Namen"
+    assert "prompted phrasing" in str(guard.why_dropped(echo, prompted))
+    assert guard.why_dropped(Segment(" Wie heißt du?", -0.3, 0.02, 0.8), prompted) is None
+    # the same confidence on words it was not prompted with: kept
+    assert guard.why_dropped(Segment(" Sag mir deinen Namen.", -0.94, 0.05, 0.9), prompted) is None
+    assert guard.why_dropped(echo) is None  # not prompted: kept
+
+
 def test_words_are_lower_case_without_punctuation() -> None:
     assert words_of(" What's the time, old-timer? 10 o'clock.") == [
         "what's", "the", "time", "old", "timer", "10", "o'clock"]

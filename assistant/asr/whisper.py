@@ -55,6 +55,7 @@ class WhisperRecognizer:
         self.guard = guard or Guard()
         self.prompt = prompt
         self._prompt_text: str | None = None
+        self._prompted: frozenset[str] = frozenset()  # the prompted phrasings, as words
         self._lock = threading.Lock()  # one decode at a time (CTranslate2 queues anyway)
 
     @classmethod
@@ -91,6 +92,8 @@ class WhisperRecognizer:
             kept.append(phrase if phrase[-1] in ".?!" else phrase + ".")
             length += len(kept[-1]) + 1
         self._prompt_text = " ".join(kept) if self.prompt and kept else None
+        self._prompted = frozenset(" ".join(words_of(p)) for p in kept) if self.prompt \
+            else frozenset()
 
     def raw(self, audio: Audio) -> tuple[list[Segment], str | None]:
         """Whisper's own segments (text with punctuation and case) and the language."""
@@ -120,7 +123,7 @@ class WhisperRecognizer:
         if audio.duration_s < MIN_SPEECH_S:
             return Transcript("", self.name, None)
         segments, language = self.raw(audio)
-        kept, dropped = self.guard.keep(segments)
+        kept, dropped = self.guard.keep(segments, self._prompted)
         said = "".join(s.text for s in kept).strip()
         words = [w for s in kept for w in words_of(s.text)]
         confidence = (math.exp(sum(s.avg_logprob for s in kept) / len(kept)) if kept
