@@ -31,8 +31,10 @@ log = logging.getLogger("assistant.interrupt")
 _FRAME_MS = 30
 _KEEP_MS = 3000.0  # cancelled audio kept for the second opinion
 _VERIFY_BEFORE_MS = 500.0  # the second opinion hears from this long before the spot began
-# and until this long after it ended: the spotter fires before the word's last sound ("sto")
-_VERIFY_AFTER_MS = 120.0
+# and until this long after it ended: the spotter fires before the word's last sound ("sto";
+# at 120 ms Whisper heard "star", "Tom", "It's top" for 6 of 20 stops). The answer is held
+# silent meanwhile, so this delays only the check, not the silence
+_VERIFY_AFTER_MS = 250.0
 _WAKE_SPAN_MS = 600.0
 _ECHO_DBFS = -55.0  # a block this loud at the microphone holds echo to judge the canceller by
 
@@ -139,6 +141,7 @@ class Interrupter:
                     found += [(Spotted(d.word, d.time_ms - _WAKE_SPAN_MS, d.time_ms), True)
                               for d in self.wake.process(voiced)]
         for spot, by_wake in found:
+            log.debug("spotted %r %.0f ms after it ended", spot.phrase, clean.end_ms - spot.end_ms)
             if not self._judge(spot):
                 continue
             if by_wake or self.verify is None:
