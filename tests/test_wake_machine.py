@@ -126,3 +126,19 @@ def test_word_end_is_found_before_the_late_detection() -> None:
     assert 1560 <= end <= 1760
     # audio that does not cover the window: the detection time itself
     assert word_end_ms(samples[:800], 1000.0, 1950.0) == 1950.0
+
+
+def test_an_answer_stopped_by_the_wake_word_opens_a_new_question_and_stop_does_not() -> None:
+    # issue 27: the wake word said over an answer stops it and the next utterance is taken
+    # as a question without the wake word; "stop" ends it and the assistant waits again
+    assert Outcome.of("an answer", None, "alexa", by_wake=True) is Outcome.WOKEN
+    assert Outcome.of("an answer", None, "stop") is Outcome.STOPPED
+    m = WakeMachine(timeout_s=5, follow_up_s=5)
+    m.wake(1000)
+    assert m.utterance(1200, 2500).accept
+    assert not m.answered(4000, Outcome.WOKEN)  # no "not understood" tone
+    assert m.state is WakeState.AWAKE
+    assert m.utterance(4500, 5500).accept  # the new question, no wake word needed
+    assert not m.answered(8000, Outcome.STOPPED)
+    assert m.state is WakeState.WAITING
+    assert not m.utterance(8500, 9500).accept  # after "stop": no follow-up window
