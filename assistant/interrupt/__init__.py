@@ -38,9 +38,9 @@ def canceller_name(choice: str) -> str:
     when installed, else none."""
     if choice != "auto":
         return choice
-    import ctypes.util
+    from .speex import available
 
-    if ctypes.util.find_library("speexdsp"):
+    if available():
         return "speex"
     return "livekit" if importlib.util.find_spec("livekit") is not None else "none"
 

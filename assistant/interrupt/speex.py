@@ -39,6 +39,15 @@ def _load_library() -> Any:
     return lib
 
 
+def available() -> bool:
+    """libspeexdsp loads here (``interrupt.canceller: auto`` then picks speex)."""
+    try:
+        _load_library()
+    except InterruptError:
+        return False
+    return True
+
+
 class SpeexCanceller(TimedCanceller):
     """libspeexdsp's echo canceller over the shared timeline. ``filter_s``: the longest echo
     it learns (the delay the clocks miss plus the room's reverberation); ``lead_s``: each
