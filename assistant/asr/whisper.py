@@ -52,6 +52,10 @@ class WhisperRecognizer:
         self.beam_size = beam_size
         self.language = language  # None: detect
         self.window = window
+        # the shortest window decode() gives (fit and auto: 0, 10s: 10); None: faster-whisper's
+        # own 30 s windows
+        self._shortest_s = None if window == "30s" else (
+            int(window[:-1]) if window[:-1].isdigit() else 0)
         self.guard = guard or Guard()
         self.prompt = prompt
         self._prompt_text: str | None = None
@@ -102,10 +106,10 @@ class WhisperRecognizer:
                            "convert it with assistant.audio.types.to_pipeline", code="format")
         try:
             with self._lock:
-                if self.window != "30s" and audio.duration_s <= FIT_MAX_S:
-                    shortest_s = int(self.window[:-1]) if self.window[:-1].isdigit() else 0
+                if self._shortest_s is not None and audio.duration_s <= FIT_MAX_S:
                     found, language = decode(self.model, audio.as_float(), self.language,
-                                             self.beam_size, self._prompt_text, shortest_s)
+                                             self.beam_size, self._prompt_text,
+                                             self._shortest_s)
                     return found, language
                 segments, info = self.model.transcribe(
                     audio.as_float(), language=self.language, beam_size=self.beam_size,
