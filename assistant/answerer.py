@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .kb.background import Background
+from .kb.background import sentences as background_sentences
 from .kb.decision import DEFAULT_MARGIN_WEIGHT, DEFAULT_MODEL, fit_cached
 from .kb.embed import Embedder, cached_embeddings
 from .kb.knowledge import KnowledgeBase, render_answer
@@ -55,7 +57,11 @@ class Reply:
         if self.confidence is None:
             return f"no candidate, threshold {self.threshold:.3f}"
         op = ">=" if self.confidence >= self.threshold else "<"
-        return f"confidence {self.confidence:.3f} {op} threshold {self.threshold:.3f}"
+        said = f"confidence {self.confidence:.3f} {op} threshold {self.threshold:.3f}"
+        if self.match.elsewhere:
+            said += (f", but closer to a Home Assistant command ({self.match.elsewhere!r}) "
+                     "than to any phrasing")
+        return said
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -64,6 +70,7 @@ class Reply:
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "threshold": round(self.threshold, 4),
             "answer": self.answer, "fallback": self.fallback,
+            "elsewhere": self.match.elsewhere,
             "top": [{"question": c.question, "score": round(c.score, 4)}
                     for c in self.match.candidates],
         }
@@ -73,8 +80,11 @@ class Answerer:
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, threshold: float | str = "auto",
                  cache_dir: Path | None = None, scoring: str = DEFAULT_SCORING,
                  margin_weight: float = DEFAULT_MARGIN_WEIGHT, normalize: bool = True,
-                 fit: str = DEFAULT_MODEL, language: str = "en") -> None:
+                 fit: str = DEFAULT_MODEL, language: str = "en",
+                 background: str = "none") -> None:
         self.embedder = embedder
+        self.background = background  # "home-assistant": its commands are not ours to answer
+        self._backgrounds: dict[str, Background | None] = {}  # per language
         self.language = language  # config.yaml's; qa.yaml's own `language:` comes first
         self.fit = fit
         self.threshold = threshold
@@ -93,7 +103,27 @@ class Answerer:
         decision = fit_cached(vecs, np.asarray(kb.question_entry, dtype=np.int64),
                               self.cache_dir, self.threshold, self.scoring, self.margin_weight,
                               self.fit)
-        return Matcher(kb, vecs, decision=decision), speller
+        return Matcher(kb, vecs, decision=decision,
+                       background=self._background_in(kb.language or self.language)), speller
+
+    def _background_in(self, language: str) -> Background | None:
+        """The other assistant's sentences in ``language``, embedded (cached on disk) once per
+        language; None when switched off, or with no such sentences."""
+        if self.background == "none":
+            return None
+        if language not in self._backgrounds:
+            pairs = background_sentences(language)
+            found = None
+            if pairs:
+                texts = [self.prepare(t, language=language) for _, t in pairs]
+                vecs = cached_embeddings(self.embedder, texts, self.cache_dir)
+                found = Background(tuple(t for _, t in pairs), tuple(i for i, _ in pairs),
+                                   np.asarray(vecs, dtype=np.float32))
+            else:
+                log.info("no sentences of other assistants in %r: matcher.background is off",
+                         language)
+            self._backgrounds[language] = found
+        return self._backgrounds[language]
 
     def prepare(self, text: str, speller: Speller | None = None,
                 language: str | None = None) -> str:

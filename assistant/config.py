@@ -190,6 +190,12 @@ class MatcherConfig:
                   "map that shrinks the directions in which phrasings of one answer differ "
                   "(falls back to none with too few phrasings; `check` says so); none = plain "
                   "cosines. docs/matcher.md has the measurements.", choices=("whiten", "none"))
+    background: str = _f(
+        "home-assistant", "Sentences meant for another assistant, that qa.yaml must not "
+        "answer: home-assistant = Home Assistant's own commands and questions (timers, lights, "
+        "weather, music, lists; the home-assistant-intents package, in qa.yaml's language), "
+        "less the kinds qa.yaml itself covers; a question closer to one of them than to every "
+        "phrasing gets no answer. none = off.", choices=("home-assistant", "none"))
     normalize: bool = _f(True, "Lower-case, expand contractions, spell out numbers and drop "
                          "punctuation in phrasings and queries before embedding.")
     fallback_on: str = _f(

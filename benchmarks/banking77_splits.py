@@ -46,6 +46,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from assistant.kb.background import Background  # noqa: E402
+from assistant.kb.background import sentences as background_sentences  # noqa: E402
 from assistant.kb.decision import DEFAULT_SHRINKAGE, fit  # noqa: E402
 from assistant.kb.evaluate import accuracy_at_rejection  # noqa: E402
 from assistant.kb.knowledge import Entry, KnowledgeBase  # noqa: E402
@@ -123,7 +125,11 @@ def kb_of(entry: np.ndarray) -> KnowledgeBase:
 Method = Callable[[np.ndarray, np.ndarray, np.ndarray, Split], tuple[np.ndarray, ...]]
 
 
-def method(model: str, margin_weight: float, lexical: bool = False) -> Method:
+BACKGROUND: list = []  # [Background] of Home Assistant's sentences, for the "+bg" methods
+
+
+def method(model: str, margin_weight: float, lexical: bool = False,
+           background: bool = False) -> Method:
     def run(pv: np.ndarray, entry: np.ndarray, qv: np.ndarray, split: Split
             ) -> tuple[np.ndarray, ...]:
         if lexical:
@@ -133,9 +139,13 @@ def method(model: str, margin_weight: float, lexical: bool = False) -> Method:
             qv = np.hstack([a * qv, b * lq]).astype(np.float32)
         weight = TUNE["margin"] if model == "whiten" else margin_weight
         decision = fit(pv, entry, "auto", "blend", weight, model, TUNE["shrinkage"])
-        matches = Matcher(kb_of(entry), pv, decision=decision).match_many(qv, top_k=1)
+        matches = Matcher(kb_of(entry), pv, decision=decision,
+                          background=BACKGROUND[0] if background else None
+                          ).match_many(qv, top_k=1)
         best = np.array([m.best.entry if m.best else -1 for m in matches])
-        conf = np.array([m.confidence for m in matches], dtype=np.float64)
+        # a question the background claims is turned away at any threshold
+        conf = np.array([-1.0 if m.elsewhere else m.confidence for m in matches],
+                        dtype=np.float64)
         return best, conf, np.array(decision.threshold)
     return run
 
@@ -145,6 +155,7 @@ METHODS = {
     "whiten": method("whiten", 1.0),
     "cosine+lex": method("none", 1.0, lexical=True),
     "whiten+lex": method("whiten", 1.0, lexical=True),
+    "whiten+bg": method("whiten", 1.0, background=True),
 }
 
 
@@ -204,7 +215,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.data / "train.csv").is_file():
         ap.error(f"{args.data}: no train.csv; pass the BANKING77 folder")
     train, test = read(args.data / "train.csv"), read(args.data / "test.csv")
-    vecs = embeddings(args.vecs, [t for t, _ in train + test])
+    pairs = background_sentences("en") if "+bg" in args.methods else []
+    bg_texts = [normalize(t) or t for _, t in pairs]
+    vecs = embeddings(args.vecs, [t for t, _ in train + test] + bg_texts)
+    if pairs:
+        BACKGROUND.append(Background(tuple(bg_texts), tuple(i for i, _ in pairs),
+                                     np.stack([vecs[t] for t in bg_texts])))
     dev = args.split == "dev"
     seeds = [(1000 if dev else 0) + i for i in range(args.seeds)]
     print(f"BANKING77 {args.split} splits: 57 answers, {HOLDOUT} intents out of scope, "

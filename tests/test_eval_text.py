@@ -87,9 +87,10 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def run_json(capsys: pytest.CaptureFixture[str], files: dict[str, Path],
-             threshold: object) -> dict[str, object]:
+             threshold: object, background: str = "home-assistant") -> dict[str, object]:
     config = files["dir"] / f"config_{threshold}.yaml"
-    config.write_text(f"matcher:\n  threshold: {threshold}\n", encoding="utf-8")
+    config.write_text(f"matcher:\n  threshold: {threshold}\n  background: {background}\n",
+                      encoding="utf-8")
     capsys.readouterr()
     code = main(["eval-text", str(files["tsv"]), "--qa", str(files["kb"]), "--config",
                  str(config), "--json", "-q"])
@@ -122,8 +123,11 @@ def test_eval_text_agrees_with_ask_row_by_row(capsys: pytest.CaptureFixture[str]
 
 
 def test_threshold_extremes(capsys: pytest.CaptureFixture[str], files: dict[str, Path]) -> None:
-    everything = run_json(capsys, files, -1)  # every question answered
+    everything = run_json(capsys, files, -1, "none")  # every question answered
     assert (everything["accuracy"], everything["rejection"]) == (everything["top1"], 0.0)
+    # ... except those closer to a Home Assistant command than to any phrasing, which no
+    # threshold answers ("tell me a joke", "what is the capital of france")
+    assert run_json(capsys, files, -1)["rejection"] == 1.0
     nothing = run_json(capsys, files, 3)  # confidence never reaches 3
     assert (nothing["accuracy"], nothing["rejection"]) == (0.0, 1.0)
 

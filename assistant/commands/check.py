@@ -120,6 +120,25 @@ def check_whisper(cfg: Any, no_models: bool) -> None:
     print(f"whisper:    {describe(cfg.asr.whisper_model)}: {folder}")
 
 
+def describe_background(setting: str, matcher: Any) -> str:
+    """What matcher.background turns away, in one line."""
+    from ..kb.background import available
+
+    if setting == "none":
+        return "off (matcher.background none)"
+    if not available():
+        return ("off: the package 'home-assistant-intents' is not installed (pip install "
+                "home-assistant-intents)")
+    bg = matcher.background
+    if bg is None:
+        return "off: Home Assistant has no sentences in this language"
+    kinds = len(set(bg.intents))
+    left = (f"; left out, as qa.yaml covers them: {', '.join(matcher.covered_intents)}"
+            if matcher.covered_intents else "")
+    return (f"{len(bg.texts)} of Home Assistant's sentences ({kinds} intents) get no answer "
+            f"from qa.yaml (matcher.background {setting}){left}")
+
+
 def report_devices(cfg: Any) -> None:
     """Resolve both devices as `run` will: a wrong name is an error (exit 2); a machine with
     no microphone or loudspeaker at all is a warning (`run --input`, `--out` still work)."""
@@ -171,6 +190,7 @@ def report_ambiguity(cfg: Any, kb: Any, show_all: bool = False) -> None:
     print(f"fitted:     {decision.model} ({decision.note}; matcher.fit {m.fit})")
     print(f"threshold:  {matcher.threshold:.3f}"
           f"{' (calibrated from the knowledge base)' if m.threshold == 'auto' else ''}")
+    print(f"background: {describe_background(m.background, matcher)}")
     if len(kb.entries) < 2:
         print("note:       one answer only: nothing to tell apart; the threshold is the fixed "
               "fallback and unrelated questions are turned away by it alone")

@@ -65,7 +65,7 @@ def answerer_for(cfg: Config, kb: Any, embedder: Any) -> Any:
     m = cfg.matcher
     return Answerer(kb, embedder, m.threshold, cfg.cache_path, scoring=m.scoring,
                     margin_weight=m.margin_weight, normalize=m.normalize, fit=m.fit,
-                    language=cfg.language)
+                    language=cfg.language, background=m.background)
 
 
 def build_answerer(cfg: Config) -> Any:

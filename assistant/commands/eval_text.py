@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
                            else questions[case.expected],
                            "got": None if got is None else questions[got],
                            "confidence": None if match.confidence is None
-                           else round(match.confidence, 4)})
+                           else round(match.confidence, 4),
+                           "elsewhere": match.elsewhere})
     decision = answerer.matcher.decision
     if args.json:
         print_json({**metrics.as_dict(), "fit": f"{decision.model}: {decision.note}",
@@ -84,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"matcher model           {decision.model} ({decision.note})")
     for miss in misses[:max(args.misses, 0)]:
         need = miss["needed"]
-        hint = (f"needed {need[0]} {need[1]:.3f}" if need else "no threshold helps: the best "
-                "answer was wrong")
+        hint = (f"needed {need[0]} {need[1]:.3f}" if need else
+                f"closer to a Home Assistant command: {miss['elsewhere']!r}"
+                if miss["elsewhere"] else "no threshold helps: the best answer was wrong")
         print(f"  line {miss['line']}: {miss['text']!r} -> {miss['got'] or 'fallback'!r}, "
               f"expected {miss['expected'] or 'fallback'!r} (confidence {miss['confidence']}; "
               f"{hint})")

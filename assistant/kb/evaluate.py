@@ -135,9 +135,10 @@ def needed_threshold(match: Match, expected: int | None) -> tuple[str, float] | 
     ``(">", t)`` (a threshold above ``t`` gives the fallback instead of a wrong answer) or
     ``("<=", t)`` (a threshold of ``t`` or lower answers the right entry, which was given the
     fallback); None when no threshold helps (the best entry is wrong and the fallback was not
-    right either) or the reply was right."""
+    right either, or a Home Assistant command was closer: ``match.elsewhere``) or the reply
+    was right."""
     conf, best = match.confidence, match.best
-    if conf is None or best is None:
+    if conf is None or best is None or match.elsewhere:
         return None
     got = best.entry if match.answered else None
     if got == expected:

@@ -13,16 +13,20 @@ the knowledge base's fitted :class:`.decision.Decision` (a within-answer whiteni
 none; the threshold fixed or calibrated by leave-one-out): the matcher scores, the decision
 module decides how. docs/matcher.md has the measurements behind these choices.
 
+A query closer to a sentence meant for another assistant (Home Assistant's commands,
+:mod:`.background`) than to every phrasing is not answered (``Match.elsewhere``).
+
 Knowledge bases of many phrasings are searched in two stages, a coarse score then the exact
 one on a few hundred candidates (:mod:`.index`); smaller ones are scored exactly throughout.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .background import Background
 from .decision import Decision, fit
 from .index import CANDIDATES, MIN_PHRASINGS, ReducedSpace, matvec, ranges, top_indices
 from .knowledge import KnowledgeBase
@@ -44,6 +48,7 @@ class Match:
     candidates: tuple[Candidate, ...]  # best first, at most top_k
     threshold: float
     margin: float = 0.0  # bonus added to the best score: margin_weight * (best - second)
+    elsewhere: str | None = None  # the other assistant's sentence closer than any phrasing
 
     @property
     def best(self) -> Candidate | None:
@@ -57,7 +62,8 @@ class Match:
     @property
     def answered(self) -> bool:
         confidence = self.confidence
-        return confidence is not None and confidence >= self.threshold
+        return (confidence is not None and confidence >= self.threshold
+                and self.elsewhere is None)
 
 
 class Matcher:
@@ -72,7 +78,8 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase, question_vecs: np.ndarray,
                  threshold: float | str = "auto", scoring: str = DEFAULT_SCORING,
                  margin_weight: float = DEFAULT_MARGIN_WEIGHT, model: str = "none",
-                 decision: Decision | None = None) -> None:
+                 decision: Decision | None = None,
+                 background: Background | None = None) -> None:
         if question_vecs.ndim != 2 or question_vecs.shape[0] != len(kb.questions):
             raise ValueError("one embedding per question is required")
         if scoring not in SCORINGS:
@@ -101,6 +108,12 @@ class Matcher:
         self._space = (ReducedSpace(self.vecs, self._centroids)
                        if len(self.vecs) >= MIN_PHRASINGS else None)
         self.threshold = decision.threshold
+        # the other assistant's sentences, in this space, less the intents qa.yaml covers
+        mapped = (None if background is None or not background.texts else
+                  Background(background.texts, background.intents,
+                             decision.apply(background.vecs)))
+        self.background, self.covered_intents = (
+            mapped.without_covered(self.vecs) if mapped is not None else (None, ()))
 
     def _entry_scores(self, sims: np.ndarray, starts: np.ndarray, multi: np.ndarray,
                       centroid_sims: np.ndarray) -> np.ndarray:
@@ -140,11 +153,17 @@ class Matcher:
         q = np.atleast_2d(np.asarray(query_vecs, dtype=np.float32))
         k = max(1, min(top_k, len(self._starts)))
         if self._space is not None and k <= CANDIDATES:
-            return [self._match_candidates(row, k) for row in self.decision.apply(q)]
-        scores, sims = self.score_matrix(q)
-        bonus = margins(scores, self.margin_weight)
-        return [self._pick(scores[i], sims[i], self._starts, self._counts, k, float(bonus[i]))
-                for i in range(len(q))]
+            found = [self._match_candidates(row, k) for row in self.decision.apply(q)]
+        else:
+            scores, sims = self.score_matrix(q)
+            bonus = margins(scores, self.margin_weight)
+            found = [self._pick(scores[i], sims[i], self._starts, self._counts, k,
+                                float(bonus[i])) for i in range(len(q))]
+        if self.background is None or not self.background.texts:
+            return found
+        mapped = self.decision.apply(q)
+        return [replace(m, elsewhere=self.background.claims(row, matvec(self.vecs, row)))
+                if m.answered else m for m, row in zip(found, mapped, strict=True)]
 
     def _match_candidates(self, query: np.ndarray, k: int) -> Match:
         """Two stages (large knowledge bases): coarse scores pick the candidate entries, which
