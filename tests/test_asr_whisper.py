@@ -227,6 +227,10 @@ def test_a_decoder_loop_is_cut_at_its_first_repeat() -> None:
     assert unloop(said * 3 + said[:2]) == said
     assert unloop([1, 2] + said * 2) == [1, 2] + said
     assert unloop([5, 5, 6, 7, 8]) == [5, 5, 6, 7, 8]  # short repeats ("bye bye") stay
+    # punctuation ignored: "He ... himself. He ... himself? He ... himself? He"
+    assert unloop(said + [0] + said + [1] + said + [1] + said[:1], ignore=frozenset({0, 1})) \
+        == said + [0]
+    assert unloop([1, 2, 3, 1, 2, 4]) == [1, 2, 3, 1, 2, 4]  # "is it on is it off" stays
     assert unloop([]) == []
     assert window_s(1.2) == 4 and window_s(2.9) == 4 and window_s(29.5) == 30
     assert window_s(1.2, shortest_s=10) == 10 and window_s(12.5, shortest_s=10) == 14

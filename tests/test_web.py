@@ -130,6 +130,11 @@ def test_handlers_answer_a_typed_question(pipeline: Pipeline, speech: SpeechThre
     assert samples.dtype == np.int16 and len(samples) / rate > 1.0  # a spoken sentence
     assert shown.map_image is not None and shown.map_image.shape == (700, 1200, 3)
     assert shown.status == ""
+    # a home command that shares a word with a question: the fallback, and why
+    timer = web.ask_text("set a timer for ten minutes")
+    assert timer.answer == pipeline.answerer.kb.fallback
+    assert "fallback answer" in timer.score and ">= threshold" in timer.score
+    assert "closer to a Home Assistant command: '" in timer.score
 
 
 def test_handlers_explain_what_is_missing(pipeline: Pipeline, tmp_path: Path) -> None:

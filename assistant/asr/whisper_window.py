@@ -14,6 +14,7 @@ and ``unloop`` keeps the text up to the first repeat.
 from __future__ import annotations
 
 import math
+import string
 import zlib
 from typing import Any
 
@@ -35,16 +36,20 @@ def window_s(duration_s: float, longest_s: int = 30, shortest_s: int = 0) -> int
     return int(min(longest_s, max(shortest_s, fit)))
 
 
-def unloop(tokens: list[int], shortest: int = 3) -> list[int]:
+def unloop(tokens: list[int], shortest: int = 3,
+           ignore: frozenset[int] = frozenset()) -> list[int]:
     """Cut a decoder loop: where a run of at least ``shortest`` tokens repeats itself and the
     repetition goes on to the end ("Turn on the light Turn on the light Turn on the..."), keep
     what came before the first repeat. On a short window tiny.en often says the utterance and
-    then starts again instead of ending."""
-    n = len(tokens)
+    then starts again instead of ending. Tokens in ``ignore`` (punctuation) are skipped when
+    comparing, so that "...himself. He ...himself? He ..." is a loop too."""
+    at = [i for i, t in enumerate(tokens) if t not in ignore]
+    words = [tokens[i] for i in at]
+    n = len(words)
     for start in range(n):
         for k in range(shortest, (n - start) // 2 + 1):
-            if all(tokens[j] == tokens[j - k] for j in range(start + k, n)):
-                return tokens[: start + k]
+            if all(words[j] == words[j - k] for j in range(start + k, n)):
+                return tokens[: at[start + k]]
     return tokens
 
 
@@ -84,7 +89,10 @@ def decode(model: Any, samples: np.ndarray, language: str | None, beam_size: int
         max_length=min(MAX_TOKENS, len(prompt) + TOKENS_PER_S * seconds + 8),  # prompt counts
         return_scores=True, return_no_speech_prob=True, suppress_blank=True,
         suppress_tokens=list(get_suppressed_tokens(tokenizer, (-1,))))[0]
-    tokens = unloop([t for t in result.sequences_ids[0] if t < tokenizer.eot])
+    said = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+    marks = frozenset(t for t in set(said)
+                      if not tokenizer.decode([t]).strip(string.punctuation + " "))
+    tokens = unloop(said, ignore=marks)
     text = tokenizer.decode(tokens)
     avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
     segment = Segment(text, avg_logprob, result.no_speech_prob,

@@ -165,9 +165,11 @@ class WebAssistant:
             score = "-"
         else:
             verdict = "answered" if not reply.fallback else "fallback answer"
-            op = ">=" if match.answered else "<"
+            op = ">=" if (match.confidence or 0.0) >= match.threshold else "<"
+            elsewhere = (f"; closer to a Home Assistant command: {match.elsewhere!r}"
+                         if match.elsewhere else "")
             score = (f"{match.best.score:.2f}: {verdict} (confidence {match.confidence:.2f} "
-                     f"{op} threshold {match.threshold:.2f})")
+                     f"{op} threshold {match.threshold:.2f}{elsewhere})")
         alternatives = tuple((c.question, round(c.score, 3), kb.entries[c.entry].answer)
                              for c in match.candidates)
         speech, notes = None, [status] if status else []
