@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .kb.background import Background
-from .kb.background import sentences as background_sentences
+from .kb.background import Background, cached_sentences
 from .kb.decision import DEFAULT_MARGIN_WEIGHT, DEFAULT_MODEL, fit_cached
 from .kb.embed import Embedder, cached_embeddings
 from .kb.knowledge import KnowledgeBase, render_answer
@@ -112,7 +111,7 @@ class Answerer:
         if self.background == "none":
             return None
         if language not in self._backgrounds:
-            pairs = background_sentences(language)
+            pairs = cached_sentences(language, self.cache_dir)
             found = None
             if pairs:
                 texts = [self.prepare(t, language=language) for _, t in pairs]

@@ -113,3 +113,13 @@ def test_the_commands_say_why_a_command_got_no_answer(capsys: pytest.CaptureFixt
     assert main(["check", *config]) == 0
     out = capsys.readouterr().out
     assert "background: " in out and "HassGetCurrentTime" in out
+
+
+def test_the_drawn_sentences_are_cached_and_a_torn_file_is_drawn_again(tmp_path: Path) -> None:
+    from assistant.kb.background import cached_sentences
+
+    first = cached_sentences("en", tmp_path)
+    (stored,) = (tmp_path / "background").glob("*.json")
+    assert cached_sentences("en", tmp_path) == first == sentences("en")
+    stored.write_text("[[1, 2", encoding="utf-8")
+    assert cached_sentences("en", tmp_path) == first

@@ -11,10 +11,15 @@ knowledge base keeps every question it has. docs/matcher.md has the measurements
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import json
+import logging
+import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +28,8 @@ PACKAGE = "home_assistant_intents"
 PER_INTENT = 40  # sentences drawn per intent (fewer where its templates give fewer)
 SEED = 0  # the same sentences on every start, so their embeddings stay cached
 COVERED_AT = 0.8  # cosine (the matcher's space) at which qa.yaml covers an intent
+
+log = logging.getLogger(__name__)
 
 # Names for the slots Home Assistant fills from the house itself (its areas and devices) and
 # from free text; other lists come with the package (numbers, colours, states).
@@ -80,6 +87,34 @@ def sentences(language: str, per_intent: int = PER_INTENT,
             if text and text not in seen:
                 seen.add(text)
                 pairs.append((name, text))
+    return pairs
+
+
+def cached_sentences(language: str, cache_dir: Path | None) -> list[tuple[str, str]]:
+    """:func:`sentences`, kept in ``cache_dir`` per package version (drawing them takes
+    ~0.35 s here, several seconds on a Raspberry Pi; reading them back ~5 ms). An unreadable
+    file is drawn again, never trusted."""
+    if not available():
+        return []
+    version = importlib.metadata.version("home-assistant-intents")
+    path = (cache_dir / "background" / f"{SOURCE}-{version}-{language}-{PER_INTENT}-{SEED}.json"
+            if cache_dir is not None else None)
+    if path is not None and path.is_file():
+        try:
+            pairs = json.loads(path.read_text(encoding="utf-8"))
+            if all(isinstance(p, list) and len(p) == 2 for p in pairs):
+                return [(str(i), str(t)) for i, t in pairs]
+        except (OSError, ValueError):
+            pass
+    pairs = sentences(language)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+            tmp.write_text(json.dumps(pairs, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("cannot write %s (%s); continuing without it", path, exc)
     return pairs
 
 
