@@ -92,6 +92,7 @@ def test_a_knowledge_base_with_timer_questions_keeps_them(minilm: object,
                   "  questions: [When do you open?, What are your opening hours?]\n")
     answerer = Answerer(load_kb(qa), minilm, cache_dir=tmp_path,  # type: ignore[arg-type]
                         background="home-assistant")
+    assert "HassStartTimer" in answerer.matcher.covered_intents
     reply = answerer.reply("set a timer for five minutes")
     assert not reply.fallback and reply.answer == "Use the dial on the oven."
 

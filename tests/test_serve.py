@@ -235,6 +235,13 @@ def test_unrelated_text_is_not_handled_with_the_fallback(server: Running) -> Non
     assert reply.data["text"] == "Sorry, I don't know that yet."
 
 
+def test_a_home_assistant_command_is_left_to_home_assistant(server: Running) -> None:
+    """"set a timer" shares a word with the demo's time question; it is Home Assistant's to
+    handle, so it comes back not handled instead of with the time (matcher.background)."""
+    assert handle(server, "set a timer for ten minutes").type == "not-handled"
+    assert handle(server, "what time is it").type == "handled"
+
+
 def test_synthesize_returns_audio_as_long_as_the_answer(server: Running) -> None:
     async def go() -> tuple[int, bytes]:
         async with server.client() as c:
