@@ -124,3 +124,18 @@ def test_the_drawn_sentences_are_cached_and_a_torn_file_is_drawn_again(tmp_path:
     assert cached_sentences("en", tmp_path) == first == sentences("en")
     stored.write_text("[[1, 2", encoding="utf-8")
     assert cached_sentences("en", tmp_path) == first
+
+
+def test_without_the_package_the_matcher_runs_as_before_and_check_says_why(
+        monkeypatch: pytest.MonkeyPatch, minilm: object, tmp_path: Path) -> None:
+    import assistant.kb.background as background
+    from assistant.commands.check import describe_background
+
+    monkeypatch.setattr(background, "available", lambda: False)
+    answerer = Answerer(load_kb(REPO / "qa.yaml"), minilm,  # type: ignore[arg-type]
+                        cache_dir=tmp_path, background="home-assistant")
+    assert answerer.matcher.background is None
+    assert not answerer.reply("set a timer for ten minutes").fallback  # as before
+    said = describe_background("home-assistant", answerer.matcher)
+    assert "not installed" in said and "pip install home-assistant-intents" in said
+    assert describe_background("none", answerer.matcher).startswith("off")
