@@ -58,6 +58,7 @@ class Exchange:
             "score": reply.get("score"), "confidence": reply.get("confidence"),
             "threshold": reply.get("threshold"), "answer": self.answer,
             "fallback": reply.get("fallback", True), "top": reply.get("top", []),
+            "elsewhere": reply.get("elsewhere"),
             "ignored": self.ignored, "error": self.error, "end": self.end_reason,
             "interrupted": self.interrupted,
             "latency_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},

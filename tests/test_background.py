@@ -67,6 +67,10 @@ def test_a_timer_command_gets_the_fallback_not_the_time(demo: Answerer,
     assert reply.fallback and reply.match.elsewhere
     assert "Home Assistant command" in reply.decision()
     assert not demo.reply("what is the weather like tomorrow").match.answered
+    from tests.test_exchange_log import exchange
+
+    record = exchange(demo, "set a timer for ten minutes", "2026-01-01T10:00:00").as_dict()
+    assert record["fallback"] and record["elsewhere"]  # the exchange log says why
     # without the background the same matcher told the time
     plain = Answerer(demo.kb, minilm, cache_dir=demo.cache_dir)  # type: ignore[arg-type]
     assert not plain.reply("set a timer for ten minutes").fallback
