@@ -22,7 +22,8 @@ Reported per method and K, averaged over the seeds, as percentages:
 Methods: "cosine" = the matcher before #28 (matcher.fit none, margin weight 1);
 "whiten" = the default since #28 (matcher.fit whiten, margin weight 1; --margin); "+lex"
 adds a lexical view (TF-IDF cosine over the normalised words, weight 0.2) fused into every
-cosine.
+cosine; "whiten+bg" adds matcher.background (Home Assistant's sentences turn away a question
+closer to them than to every phrasing).
 
     python benchmarks/banking77_splits.py --split held-out --ks 3,10,30 --seeds 10
 
@@ -122,16 +123,15 @@ def kb_of(entry: np.ndarray) -> KnowledgeBase:
                                for e, n in enumerate(sizes)), source="banking77")
 
 
-Method = Callable[[np.ndarray, np.ndarray, np.ndarray, Split], tuple[np.ndarray, ...]]
-
-
-BACKGROUND: list = []  # [Background] of Home Assistant's sentences, for the "+bg" methods
+Method = Callable[[np.ndarray, np.ndarray, np.ndarray, Split, Background | None],
+                  tuple[np.ndarray, ...]]
 
 
 def method(model: str, margin_weight: float, lexical: bool = False,
            background: bool = False) -> Method:
-    def run(pv: np.ndarray, entry: np.ndarray, qv: np.ndarray, split: Split
-            ) -> tuple[np.ndarray, ...]:
+    """``background``: Home Assistant's sentences (the last argument) turn questions away."""
+    def run(pv: np.ndarray, entry: np.ndarray, qv: np.ndarray, split: Split,
+            sentences: Background | None) -> tuple[np.ndarray, ...]:
         if lexical:
             lp, lq = tfidf(split[0], split[2])
             a, b = np.sqrt(1 - LEX_WEIGHT), np.sqrt(LEX_WEIGHT)
@@ -140,7 +140,7 @@ def method(model: str, margin_weight: float, lexical: bool = False,
         weight = TUNE["margin"] if model == "whiten" else margin_weight
         decision = fit(pv, entry, "auto", "blend", weight, model, TUNE["shrinkage"])
         matches = Matcher(kb_of(entry), pv, decision=decision,
-                          background=BACKGROUND[0] if background else None
+                          background=sentences if background else None
                           ).match_many(qv, top_k=1)
         best = np.array([m.best.entry if m.best else -1 for m in matches])
         # a question the background claims is turned away at any threshold
@@ -218,9 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     pairs = background_sentences("en") if "+bg" in args.methods else []
     bg_texts = [normalize(t) or t for _, t in pairs]
     vecs = embeddings(args.vecs, [t for t, _ in train + test] + bg_texts)
-    if pairs:
-        BACKGROUND.append(Background(tuple(bg_texts), tuple(i for i, _ in pairs),
-                                     np.stack([vecs[t] for t in bg_texts])))
+    sentences = (Background(tuple(bg_texts), tuple(i for i, _ in pairs),
+                            np.stack([vecs[t] for t in bg_texts])) if pairs else None)
     dev = args.split == "dev"
     seeds = [(1000 if dev else 0) + i for i in range(args.seeds)]
     print(f"BANKING77 {args.split} splits: 57 answers, {HOLDOUT} intents out of scope, "
@@ -236,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pv = np.stack([vecs[t] for t in split[0]])
                 qv = np.stack([vecs[t] for t in split[2]])
                 t0 = time.perf_counter()
-                best, conf, thr = METHODS[name](pv, split[1], qv, split)
+                best, conf, thr = METHODS[name](pv, split[1], qv, split, sentences)
                 spent += time.perf_counter() - t0
                 rows.append(score(best, conf, float(thr), split[3]))
             avg = {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}

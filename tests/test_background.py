@@ -41,9 +41,9 @@ def test_a_query_closer_to_a_command_than_to_every_phrasing_is_claimed() -> None
     bg = Background(("set a timer", "turn on the light"), ("HassStartTimer", "HassTurnOn"),
                     unit([1, 0, 0], [0, 1, 0]))
     query = unit([0.9, 0.1, 0.3])[0]
-    assert bg.claims(query, [0.2, 0.5]) == "set a timer"
-    assert bg.claims(query, [0.99]) is None  # a phrasing is closer
-    assert Background.empty(3).claims(query, [0.1]) is None
+    assert bg.claims(query, 0.5) == "set a timer"
+    assert bg.claims(query, 0.99) is None  # a phrasing is closer
+    assert Background((), (), np.zeros((0, 3), np.float32)).claims(query, 0.1) is None
 
 
 def test_an_intent_the_knowledge_base_covers_is_left_out_whole() -> None:

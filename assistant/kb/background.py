@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,10 +162,6 @@ class Background:
     intents: tuple[str, ...]
     vecs: np.ndarray
 
-    @classmethod
-    def empty(cls, dim: int) -> Background:
-        return cls((), (), np.zeros((0, dim), dtype=np.float32))
-
     def without_covered(self, phrasing_vecs: np.ndarray,
                         covered_at: float = COVERED_AT) -> tuple[Background, tuple[str, ...]]:
         """Left out: every intent with a sentence within ``covered_at`` of a phrasing. Returns
@@ -181,12 +176,11 @@ class Background:
                           tuple(i for i, k in zip(self.intents, keep, strict=True) if k),
                           np.ascontiguousarray(self.vecs[keep])), covered
 
-    def claims(self, query: np.ndarray, phrasing_sims: Sequence[float] | np.ndarray) -> str | None:
+    def claims(self, query: np.ndarray, nearest: float) -> str | None:
         """The sentence ``query`` (a unit vector in the matcher's space) is closer to than to
-        every phrasing (``phrasing_sims``: its cosines with them), or None."""
+        every phrasing (``nearest``: its cosine with the closest one), or None."""
         if not self.texts:
             return None
         sims = self.vecs @ query
         best = int(np.argmax(sims))
-        nearest = float(np.max(phrasing_sims)) if len(phrasing_sims) else -1.0
         return self.texts[best] if float(sims[best]) > nearest else None

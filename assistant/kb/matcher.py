@@ -131,7 +131,11 @@ class Matcher:
     def score_matrix(self, query_vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For queries as rows: (entry scores, phrasing similarities), shapes (n, entries)
         and (n, phrasings). Exact, over every entry."""
-        q = self.decision.apply(np.atleast_2d(np.asarray(query_vecs, dtype=np.float32)))
+        return self._score_mapped(
+            self.decision.apply(np.atleast_2d(np.asarray(query_vecs, dtype=np.float32))))
+
+    def _score_mapped(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`score_matrix` of queries already in the decision's space."""
         sims = _products(self.vecs, q)
         cen = _products(self._centroids, q) if self._use_centroids else sims[:, :0]
         return self._entry_scores(sims, self._starts, self._multi, cen), sims
@@ -150,20 +154,24 @@ class Matcher:
 
     def match_many(self, query_vecs: np.ndarray, top_k: int = 3) -> list[Match]:
         """One Match per query row: the batch form used by evaluation."""
-        q = np.atleast_2d(np.asarray(query_vecs, dtype=np.float32))
+        q = self.decision.apply(np.atleast_2d(np.asarray(query_vecs, dtype=np.float32)))
         k = max(1, min(top_k, len(self._starts)))
+        sims = None  # every phrasing's similarity, where the scores took them all
         if self._space is not None and k <= CANDIDATES:
-            found = [self._match_candidates(row, k) for row in self.decision.apply(q)]
+            found = [self._match_candidates(row, k) for row in q]
         else:
-            scores, sims = self.score_matrix(q)
+            scores, sims = self._score_mapped(q)
             bonus = margins(scores, self.margin_weight)
             found = [self._pick(scores[i], sims[i], self._starts, self._counts, k,
                                 float(bonus[i])) for i in range(len(q))]
         if self.background is None or not self.background.texts:
             return found
-        mapped = self.decision.apply(q)
-        return [replace(m, elsewhere=self.background.claims(row, matvec(self.vecs, row)))
-                if m.answered else m for m, row in zip(found, mapped, strict=True)]
+        for i, m in enumerate(found):
+            if m.answered:
+                nearest = matvec(self.vecs, q[i]) if sims is None else sims[i]
+                found[i] = replace(m, elsewhere=self.background.claims(q[i],
+                                                                      float(nearest.max())))
+        return found
 
     def _match_candidates(self, query: np.ndarray, k: int) -> Match:
         """Two stages (large knowledge bases): coarse scores pick the candidate entries, which
