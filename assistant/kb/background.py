@@ -65,8 +65,9 @@ def sentences(language: str, per_intent: int = PER_INTENT,
     import home_assistant_intents as hai
     from hassil import Intents
 
-    lang = language if language in hai.get_languages() else language.split("-")[0]
-    data = hai.get_intents(lang) if lang in hai.get_languages() else None
+    known = hai.get_languages()
+    lang = language if language in known else language.split("-")[0]
+    data = hai.get_intents(lang) if lang in known else None
     if not data:
         return []
     intents = Intents.from_dict(data)
